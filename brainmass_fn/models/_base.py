@@ -1,0 +1,114 @@
+"""The model contract every neural-mass node fills in.
+
+A node model is an immutable `equinox.Module` whose fields are its parameters
+(scalars, or arrays broadcast over nodes). Its state is one array of shape
+``(n_state, *nodes)``: row ``k`` is the state variable ``state_names[k]``.
+
+- ``vector_field(t, state, input, args)`` returns ``d state / dt`` (per ms).
+- ``input`` has shape ``(len(input_names), *nodes)`` (or broadcasts to it): the
+  external drive plus, in a network, the coupling term, added to the equations of
+  the variables named in ``input_names``.
+- ``coupled_names`` are the variables a network reads from each node for coupling.
+- ``initial_state(nodes)`` is a sensible default start.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any, ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+__all__ = ["AbstractNeuralMass"]
+
+
+class AbstractNeuralMass(eqx.Module):
+    """Abstract base class of neural-mass node models.
+
+    Subclasses set the class variables below, declare parameters as fields with
+    `brainmass_fn.params.canonical_field`, and implement `vector_field`.
+    """
+
+    #: names of the state variables, in the order of the state's first axis
+    state_names: ClassVar[tuple[str, ...]]
+    #: variables that an external or coupling input is added to
+    input_names: ClassVar[tuple[str, ...]]
+    #: variables that a network reads from each node for coupling
+    coupled_names: ClassVar[tuple[str, ...]]
+
+    @abc.abstractmethod
+    def vector_field(
+        self,
+        t: Float[Array, ""],
+        state: Float[Array, "state *nodes"],
+        input: Float[Array, "inputs *nodes"],
+        args: Any = None,
+    ) -> Float[Array, "state *nodes"]:
+        """Time derivative of ``state`` (units of state per ms)."""
+
+    @abc.abstractmethod
+    def default_state(self) -> tuple[float, ...]:
+        """One default initial value per state variable."""
+
+    # ---- derived helpers; subclasses do not override these ----
+
+    @classmethod
+    def parameter_units(cls) -> dict[str, str]:
+        """Canonical unit of each parameter field, e.g. ``{"tau": "ms"}``."""
+        return {
+            f.name: f.metadata["unit"]
+            for f in dataclasses.fields(cls)
+            if "unit" in f.metadata
+        }
+
+    @property
+    def n_state(self) -> int:
+        return len(self.state_names)
+
+    @property
+    def n_input(self) -> int:
+        return len(self.input_names)
+
+    def index(self, name: str) -> int:
+        """Position of state variable ``name`` in the state's first axis."""
+        try:
+            return self.state_names.index(name)
+        except ValueError:
+            raise ValueError(
+                f"{type(self).__name__} has no state variable {name!r}; "
+                f"its variables are {self.state_names}."
+            ) from None
+
+    @property
+    def node_shape(self) -> tuple[int, ...]:
+        """Broadcast shape of the array-valued parameters: ``()`` for one node."""
+        shapes = [jnp.shape(x) for x in jax.tree_util.tree_leaves(self) if eqx.is_array(x)]
+        try:
+            return jnp.broadcast_shapes(*shapes) if shapes else ()
+        except ValueError:
+            raise ValueError(
+                f"{type(self).__name__} parameters have shapes {shapes} that do not broadcast "
+                "to one node shape; give every per-node parameter the same length."
+            ) from None
+
+    def initial_state(self, nodes: int | tuple[int, ...] | None = None) -> Array:
+        """The default initial state, shape ``(n_state, *nodes)``.
+
+        ``nodes`` defaults to the parameters' broadcast shape.
+        """
+        if nodes is None:
+            shape = self.node_shape
+        elif isinstance(nodes, int):
+            shape = (nodes,)
+        else:
+            shape = tuple(nodes)
+        values = jnp.asarray(self.default_state(), dtype=jnp.result_type(float))
+        return jnp.broadcast_to(values.reshape((-1,) + (1,) * len(shape)), (self.n_state, *shape))
+
+    def zero_input(self, nodes: tuple[int, ...] = ()) -> Array:
+        """An input of zeros, shape ``(n_input, *nodes)``."""
+        return jnp.zeros((self.n_input, *nodes), dtype=jnp.result_type(float))
