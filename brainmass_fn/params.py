@@ -139,7 +139,7 @@ class Param(eqx.Module):
         unit: the unit ``raw`` was given in, until a model field makes it canonical.
     """
 
-    raw: Float[Array, "..."]
+    raw: Float[Array, " ..."]
     transform: AbstractTransform
     trainable: bool = eqx.field(static=True, default=True)
     unit: str | None = eqx.field(static=True, default=None)
@@ -263,9 +263,7 @@ def param_values(tree: PyTree, *, trainable_only: bool = True) -> dict[str, Arra
     leaves = jax.tree_util.tree_flatten_with_path(tree, is_leaf=is_param)[0]
     params = [(p, x) for p, x in leaves if is_param(x)]
     if params:
-        return {
-            _path_name(p): x.value for p, x in params if x.trainable or not trainable_only
-        }
+        return {_path_name(p): x.value for p, x in params if x.trainable or not trainable_only}
     return {_path_name(p): x for p, x in leaves if eqx.is_inexact_array(x)}
 
 
@@ -281,7 +279,7 @@ def _convert(value: Any, unit: str, name: str) -> Any:
 def canonical_field(default: Any, unit: str = "dimensionless", name: str = "parameter") -> Any:
     """A Module field in canonical ``unit`` that accepts quantities, numbers or `Param`.
 
-    Example: ``tau: Float[Array, "*nodes"] = canonical_field(2.5, "ms", "tau")``.
+    Example: ``tau: Float[Array, " *nodes"] = canonical_field(2.5, "ms", "tau")``.
     """
     return eqx.field(
         default=default,

@@ -39,10 +39,10 @@ class Trajectory(eqx.Module):
     """
 
     ts: Float[Array, " time"]
-    ys: Float[Array, "time state *nodes"]
+    ys: Float[Array, " time state *nodes"]
     state_names: tuple[str, ...] = eqx.field(static=True)
 
-    def __getitem__(self, name: str) -> Float[Array, "time *nodes"]:
+    def __getitem__(self, name: str) -> Float[Array, " time *nodes"]:
         if name not in self.state_names:
             raise KeyError(f"No state variable {name!r}; this trajectory has {self.state_names}.")
         return self.ys[:, self.state_names.index(name)]

@@ -56,8 +56,10 @@ def get_solver(solver: str | diffrax.AbstractSolver) -> diffrax.AbstractSolver:
     key = str(solver).lower()
     table = {**FIXED_STEP, **ADAPTIVE}
     if key not in table:
-        raise ValueError(f"Unknown solver {solver!r}; choose one of {sorted(table)} "
-                         "or pass a diffrax solver instance.")
+        raise ValueError(
+            f"Unknown solver {solver!r}; choose one of {sorted(table)} "
+            "or pass a diffrax solver instance."
+        )
     return table[key]()
 
 

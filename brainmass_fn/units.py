@@ -68,4 +68,3 @@ def to_canonical(value: Any, unit: str, name: str = "value") -> Any:
             f"or a plain number, which is read as {target:~}."
         )
     return value.to(target).magnitude
-

@@ -44,10 +44,10 @@ class AbstractNeuralMass(eqx.Module):
     def vector_field(
         self,
         t: Float[Array, ""],
-        state: Float[Array, "state *nodes"],
-        input: Float[Array, "inputs *nodes"],
+        state: Float[Array, " state *nodes"],
+        input: Float[Array, " inputs *nodes"],
         args: Any = None,
-    ) -> Float[Array, "state *nodes"]:
+    ) -> Float[Array, " state *nodes"]:
         """Time derivative of ``state`` (units of state per ms)."""
 
     @abc.abstractmethod
@@ -59,11 +59,7 @@ class AbstractNeuralMass(eqx.Module):
     @classmethod
     def parameter_units(cls) -> dict[str, str]:
         """Canonical unit of each parameter field, e.g. ``{"tau": "ms"}``."""
-        return {
-            f.name: f.metadata["unit"]
-            for f in dataclasses.fields(cls)
-            if "unit" in f.metadata
-        }
+        return {f.name: f.metadata["unit"] for f in dataclasses.fields(cls) if "unit" in f.metadata}
 
     @property
     def n_state(self) -> int:

@@ -34,8 +34,8 @@ class Hopf(AbstractNeuralMass):
     Deco et al. (2017) Sci. Rep. 7:3095.
     """
 
-    a: Float[Array, "*nodes"] = canonical_field(0.25, "1/ms", "a")
-    w: Float[Array, "*nodes"] = canonical_field(0.2, "1/ms", "w")
+    a: Float[Array, " *nodes"] = canonical_field(0.25, "1/ms", "a")
+    w: Float[Array, " *nodes"] = canonical_field(0.2, "1/ms", "w")
 
     state_names: ClassVar[tuple[str, ...]] = ("x", "y")
     input_names: ClassVar[tuple[str, ...]] = ("x", "y")
@@ -44,10 +44,10 @@ class Hopf(AbstractNeuralMass):
     def vector_field(
         self,
         t: Float[Array, ""],
-        state: Float[Array, "2 *nodes"],
-        input: Float[Array, "2 *nodes"],
+        state: Float[Array, " 2 *nodes"],
+        input: Float[Array, " 2 *nodes"],
         args: Any = None,
-    ) -> Float[Array, "2 *nodes"]:
+    ) -> Float[Array, " 2 *nodes"]:
         x, y = state
         ix, iy = jnp.broadcast_to(input, state.shape)
         growth = self.a - x**2 - y**2

