@@ -10,6 +10,12 @@ checkpointing) unless another adjoint is passed.
 
 Time grid: samples sit at ``transient + k * sample_period`` for
 ``k = 0 .. floor((duration - transient) / sample_period)``, both ends included.
+
+Networks with conduction delays, and any run with noise, go through a fixed-step
+solver (Euler or Heun, written with ``lax.scan``) that carries the delay history and
+draws the noise from a ``jax.random`` key: the blocked scheme of
+`brainmass_fn.delays`. There ``duration``, ``sample_period`` and ``transient`` must be
+whole multiples of ``dt``; the state at step ``n`` is the state at ``t = n dt``.
 """
 
 from __future__ import annotations
@@ -22,9 +28,13 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .delays import DEFAULT_BLOCK
 from .models._base import AbstractNeuralMass
+from .network import Network
+from .noise import AbstractNoise
 from .params import resolve
 from .solvers import get_solver, is_adaptive
 from .units import to_canonical
@@ -100,6 +110,9 @@ def simulate(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     max_steps: int | None = None,
+    noise: AbstractNoise | None = None,
+    key: Array | None = None,
+    block: int = DEFAULT_BLOCK,
 ) -> Trajectory:
     """Integrate ``model`` and return its sampled trajectory.
 
@@ -118,6 +131,11 @@ def simulate(
         adjoint: a diffrax adjoint; default ``RecursiveCheckpointAdjoint()``.
         max_steps: step budget; default the fixed-step count, or ``max(4096,
             16 * duration / dt)`` for adaptive solvers.
+        noise: a noise source (`AdditiveNoise`, `OUNoise`) for a node model; a
+            `Network` carries its own in ``network.noise``.
+        key: ``jax.random`` key for the noise; same key, same run, bit for bit.
+        block: steps per block of the fixed-step delay solver (see
+            `brainmass_fn.delays`); the noise stream depends on it.
 
     Returns:
         A `Trajectory` with ``ts`` (ms) and ``ys`` ``(time, n_state, *nodes)``.
@@ -129,6 +147,35 @@ def simulate(
     _check_times(duration, dt, sample_period, transient)
 
     model = resolve(model)
+    if noise is not None and isinstance(model, Network) and model.noise is not None:
+        raise ValueError(
+            "Noise given twice: the Network has noise and simulate got noise=...; pass one."
+        )
+    net_noise = model.noise if isinstance(model, Network) else None
+    if (
+        noise is not None
+        or net_noise is not None
+        or (isinstance(model, Network) and model.has_delays)
+    ):
+        if adjoint is not None:
+            raise ValueError(
+                "adjoint applies to diffrax solves; delayed or noisy runs use the fixed-step "
+                "scan solver, differentiated by plain reverse mode."
+            )
+        return _simulate_fixed(
+            model,
+            duration,
+            dt,
+            y0=y0,
+            solver=solver,
+            sample_period=sample_period,
+            transient=transient,
+            stimulus=stimulus,
+            args=args,
+            noise=noise,
+            key=key,
+            block=block,
+        )
     y0 = model.initial_state() if y0 is None else jnp.asarray(y0, dtype=jnp.result_type(float))
     if y0.shape[0] != model.n_state:
         raise ValueError(
@@ -163,3 +210,145 @@ def simulate(
         max_steps=max_steps,
     )
     return Trajectory(ts=solution.ts, ys=solution.ys, state_names=model.state_names)
+
+
+def _whole_steps(value: float, dt: float, name: str) -> int:
+    n = round(value / dt)
+    if abs(n * dt - value) > 1e-6 * max(dt, abs(value)):
+        raise ValueError(
+            f"{name} ({value} ms) must be a whole number of steps of dt = {dt} ms for the "
+            "fixed-step (delay/noise) solver."
+        )
+    return int(n)
+
+
+def _simulate_fixed(
+    model: AbstractNeuralMass,
+    duration: float,
+    dt: float,
+    *,
+    y0: ArrayLike | None,
+    solver: Any,
+    sample_period: float,
+    transient: float,
+    stimulus: Callable[[Array], ArrayLike] | None,
+    args: Any,
+    noise: AbstractNoise | None,
+    key: Array | None,
+    block: int,
+) -> Trajectory:
+    """Fixed-step Euler/Heun solve with a delay history and noise (see `delays`)."""
+    name = solver.lower() if isinstance(solver, str) else None
+    if name not in ("euler", "heun"):
+        raise ValueError(
+            f"Delayed or noisy runs use the fixed-step solver, which supports solver='euler' "
+            f"or 'heun'; got {solver!r}."
+        )
+    heun = name == "heun"
+    if int(block) != block or block < 1:
+        raise ValueError(f"block must be a positive integer number of steps, got {block}.")
+    block = int(block)
+    n_steps = _whole_steps(duration, dt, "duration")
+    every = _whole_steps(sample_period, dt, "sample_period")
+    first = _whole_steps(transient, dt, "transient")
+
+    net = model if isinstance(model, Network) else None
+    node = net.node if net is not None else model
+    noise = net.noise if net is not None and net.noise is not None else noise
+    if noise is not None and key is None:
+        raise ValueError(
+            "This run has noise: pass key=jax.random.key(seed) (the same key gives the same run)."
+        )
+    y0 = model.initial_state() if y0 is None else jnp.asarray(y0, dtype=jnp.result_type(float))
+    if y0.shape[0] != node.n_state:
+        raise ValueError(
+            f"y0 has shape {y0.shape}; its first axis must hold the {node.n_state} state "
+            f"variables {node.state_names}."
+        )
+    if net is not None and y0.shape[1:] != (net.n_nodes,):
+        raise ValueError(f"y0 must have shape ({node.n_state}, {net.n_nodes}), got {y0.shape}.")
+    nodes = y0.shape[1:]
+    dtype = y0.dtype
+    zero = node.zero_input(nodes).astype(dtype)
+
+    plan = None
+    if net is not None and net.has_delays:
+        plan = net.delay_plan(dt, block, heun)
+        taps = net.tap_weights(plan, dt)
+        long_taps = tuple(jnp.where(jnp.asarray(plan.long), w, 0.0) for w in taps)
+        ell_w = plan.ell_weights(taps)
+        hist0 = plan.init_history(net.coupled_values(y0))
+    else:
+        hist0 = jnp.zeros((0,), dtype)
+    n_draws = 0 if noise is None else noise.n_draws(node)
+    n_nodes = nodes[0] if nodes else 1
+    u0 = jnp.zeros((0,), dtype) if noise is None else noise.init(node, n_nodes, dtype)
+    if noise is not None and not nodes:
+        u0 = u0[:, 0]
+
+    def drive(t, x, summed, u):
+        inp = zero
+        if stimulus is not None:
+            inp = inp + jnp.asarray(stimulus(t), dtype)
+        if noise is not None:
+            d = noise.drive(node, u)
+            if d is not None:
+                inp = inp + d
+        if net is not None:
+            inp = inp + net.coupling_input(summed, x)
+        return inp
+
+    def run_block(carry, b):
+        x, hist, u = carry
+        if plan is not None:
+            h_long = plan.long_sum(hist, long_taps)
+            loc = plan.start_local(hist)
+        else:
+            h_long = None
+            loc = jnp.zeros((0,), dtype)
+        xi = None
+        if noise is not None:
+            xi = jax.random.normal(jax.random.fold_in(key, b), (block, n_draws, *nodes), dtype)
+
+        def summed_at(x, loc, k):
+            if plan is not None:
+                return h_long[k] + plan.short_sum(loc, ell_w, k)
+            if net is not None:
+                return net.instant_sum(x)
+            return None
+
+        def step(c, k):
+            x, loc, u = c
+            t = (b * block + k) * dt
+            f0 = node.vector_field(t, x, drive(t, x, summed_at(x, loc, k), u), args)
+            kick = None if noise is None else noise.kick(node, xi[k], dt)
+            if heun:
+                xp = x + dt * f0 if kick is None else x + dt * f0 + kick
+                if plan is not None:
+                    loc = plan.write_local(loc, net.coupled_values(xp), k + 1)
+                f1 = node.vector_field(
+                    t + dt, xp, drive(t + dt, xp, summed_at(xp, loc, k + 1), u), args
+                )
+                x_new = x + 0.5 * dt * (f0 + f1)
+            else:
+                x_new = x + dt * f0
+            if kick is not None:
+                x_new = x_new + kick
+            if plan is not None:
+                loc = plan.write_local(loc, net.coupled_values(x_new), k + 1)
+            if noise is not None:
+                u = noise.advance(u, xi[k], dt)
+            return (x_new, loc, u), x_new
+
+        (x, loc, u), xs = jax.lax.scan(step, (x, loc, u), jnp.arange(block))
+        if plan is not None:
+            hist = plan.end_block(hist, loc)
+        return (x, hist, u), xs
+
+    n_blocks = -(-n_steps // block)
+    _, xs = jax.lax.scan(run_block, (y0, hist0, u0), jnp.arange(n_blocks))
+    xs = xs.reshape((n_blocks * block, *y0.shape))
+    ts = sample_times(duration, sample_period, transient)
+    index = first + every * np.arange(ts.shape[0])
+    ys = jnp.concatenate([y0[None], xs[index[index > 0] - 1]]) if index[0] == 0 else xs[index - 1]
+    return Trajectory(ts=ts.astype(dtype), ys=ys, state_names=node.state_names)
