@@ -77,8 +77,8 @@ def fcd_ks_distance(
     a = jnp.sort(_fcd_values(fcd_sim))
     b = jnp.sort(_fcd_values(fcd_target))
     pooled = jnp.concatenate([a, b])
-    cdf_a = jnp.searchsorted(a, pooled, side="right") / a.shape[0]
-    cdf_b = jnp.searchsorted(b, pooled, side="right") / b.shape[0]
+    cdf_a = jnp.searchsorted(a, pooled, side="right").astype(a.dtype) / a.shape[0]
+    cdf_b = jnp.searchsorted(b, pooled, side="right").astype(b.dtype) / b.shape[0]
     return jnp.max(jnp.abs(cdf_a - cdf_b))
 
 
@@ -111,20 +111,23 @@ def fcd_ks_smooth(
 def fcd_wasserstein(
     fcd_sim: Float[ArrayLike, " windows windows"],
     fcd_target: Float[ArrayLike, " windows2 windows2"],
-    *,
-    n_quantiles: int = 101,
 ) -> Float[Array, ""]:
-    r"""1-Wasserstein distance between the FCD upper-triangle distributions,
-    :math:`\int_0^1 |Q_{sim}(p) - Q_{target}(p)|\,dp` with quantile functions ``Q``
-    (linearly interpolated sorted values, on ``n_quantiles`` levels).
+    r"""1-Wasserstein (earth mover's) distance between the FCD upper-triangle value
+    distributions, :math:`W_1 = \int |F_{sim}(x) - F_{target}(x)|\,dx`, computed
+    exactly from the sorted pooled values (equals ``scipy.stats.wasserstein_distance``).
 
-    Differentiable almost everywhere (sorting is a permutation; ``|.|`` has a kink at
-    0): a well-behaved gradient alternative to the KS distance.
+    Differentiable almost everywhere (sorting is a permutation; the CDF gaps are
+    constant between samples and the interval lengths carry the gradient): a
+    well-behaved gradient alternative to the KS distance.
     """
-    levels = jnp.linspace(0.0, 1.0, n_quantiles)
-    qa = jnp.quantile(_fcd_values(fcd_sim), levels)
-    qb = jnp.quantile(_fcd_values(fcd_target), levels)
-    return jnp.mean(jnp.abs(qa - qb))
+    a = jnp.sort(_fcd_values(fcd_sim))
+    b = jnp.sort(_fcd_values(fcd_target))
+    pooled = jnp.sort(jnp.concatenate([a, b]))
+    widths = jnp.diff(pooled)
+    left = pooled[:-1]
+    cdf_a = jnp.searchsorted(a, left, side="right").astype(a.dtype) / a.shape[0]
+    cdf_b = jnp.searchsorted(b, left, side="right").astype(b.dtype) / b.shape[0]
+    return jnp.sum(jnp.abs(cdf_a - cdf_b) * widths)
 
 
 def spectral_loss(

@@ -158,7 +158,7 @@ def welch(
     if nperseg % 2 == 0:
         double[-1] = 1.0
     power = power * double.reshape((1, -1) + (1,) * (x.ndim - 1))
-    freqs = jnp.fft.rfftfreq(nperseg, d=1.0 / fs)
+    freqs = jnp.asarray(np.fft.rfftfreq(nperseg, d=1.0 / fs), dtype=power.dtype)
     return freqs, jnp.mean(power, axis=0)
 
 
@@ -179,16 +179,25 @@ def peak_frequency(
     """
     freqs = jnp.asarray(freqs)
     psd = jnp.asarray(psd)
-    mask = np.ones(freqs.shape[0], dtype=bool)
-    f_np = np.asarray(freqs)
-    if fmin is not None:
-        mask &= f_np >= fmin
-    if fmax is not None:
-        mask &= f_np <= fmax
-    if not mask.any():
-        raise ValueError(f"no frequency bin in [fmin, fmax] = [{fmin}, {fmax}] Hz.")
-    idx = np.flatnonzero(mask)
-    f, p = freqs[idx], psd[idx]
+    if fmin is None and fmax is None:
+        f, p = freqs, psd
+    else:
+        try:
+            f_np = np.asarray(freqs)
+        except jax.errors.TracerArrayConversionError:
+            raise TypeError(
+                "fmin/fmax select bins by value, so freqs must be concrete (not traced); "
+                "compute freqs outside jit or slice the band yourself."
+            ) from None
+        mask = np.ones(f_np.shape[0], dtype=bool)
+        if fmin is not None:
+            mask &= f_np >= fmin
+        if fmax is not None:
+            mask &= f_np <= fmax
+        if not mask.any():
+            raise ValueError(f"no frequency bin in [fmin, fmax] = [{fmin}, {fmax}] Hz.")
+        idx = np.flatnonzero(mask)
+        f, p = freqs[idx], psd[idx]
     if temperature is None:
         return f[jnp.argmax(p, axis=0)]
     if not temperature > 0:
