@@ -1,0 +1,300 @@
+"""``train(model, loss_fn, data, strategy, ...)``: minibatch training of any equinox model."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import PRNGKeyArray, PyTree
+from tqdm.auto import tqdm
+
+from ..params import is_param, resolve, trainable
+from ._checkpoint import history_from_json, history_to_json, load_checkpoint, save_checkpoint
+from ._data import as_dataset, epoch_batches, n_samples, take
+from ._filter import free_arrays
+from ._result import EarlyStopping, TrainResult
+from ._step import evaluate, split_output, train_step
+
+__all__ = ["train"]
+
+
+def _as_key(key: Any) -> PRNGKeyArray:
+    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return key
+    if isinstance(key, (jax.Array, np.ndarray)) and key.shape == (2,) and key.dtype == np.uint32:
+        return jax.random.wrap_key_data(key)
+    raise TypeError(
+        f"key must be a jax.random key, e.g. jax.random.key(0); got {type(key).__name__}."
+    )
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if not (isinstance(value, (int, np.integer)) and value >= 1):
+        raise ValueError(f"{name} must be a positive int, got {value!r}.")
+    return int(value)
+
+
+def _stopping_rule(early_stopping: int | EarlyStopping | None) -> tuple[EarlyStopping, bool]:
+    if early_stopping is None:
+        return EarlyStopping(patience=1), False
+    if isinstance(early_stopping, EarlyStopping):
+        return early_stopping, True
+    if isinstance(early_stopping, (int, np.integer)) and not isinstance(early_stopping, bool):
+        return EarlyStopping(patience=int(early_stopping)), True
+    raise TypeError(
+        "early_stopping must be None, a patience in epochs (int) or an EarlyStopping(...); "
+        f"got {type(early_stopping).__name__}."
+    )
+
+
+def _evaluate_all(
+    loss_fn: Callable, diff: PyTree, static: PyTree, data: tuple, batch_size: int
+) -> dict[str, float]:
+    """Sample-weighted means of loss and metrics over ``data`` in chunks of ``batch_size``."""
+    n = n_samples(data)
+    sums: dict[str, float] = {}
+    for start in range(0, n, batch_size):
+        index = jnp.arange(start, min(start + batch_size, n))
+        loss, metrics = evaluate(loss_fn, diff, static, data, index)
+        for k, v in {"loss": loss, **metrics}.items():
+            sums[k] = sums.get(k, 0.0) + float(v) * index.shape[0]
+    return {k: v / n for k, v in sums.items()}
+
+
+def train(
+    model: PyTree,
+    loss_fn: Callable[..., Any],
+    data: tuple,
+    strategy: optax.GradientTransformation,
+    *,
+    epochs: int,
+    batch_size: int,
+    key: PRNGKeyArray,
+    val_data: tuple | None = None,
+    val_batch_size: int | None = None,
+    early_stopping: int | EarlyStopping | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 1,
+    filter_spec: PyTree[bool] | Callable[[Any], bool] | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train ``model`` on minibatches of ``data`` with an optax ``strategy``.
+
+    Each epoch shuffles the training samples with ``jax.random.fold_in(key, epoch)``
+    and takes ``len(data) // batch_size`` optimiser steps on full batches (a
+    different remainder is left out each epoch), so the step has one shape and is
+    compiled once. After each epoch the model is scored on ``val_data`` (if given);
+    the best model by the monitored quantity is kept.
+
+    Args:
+        model: any pytree, typically an equinox Module holding brainmass_fn
+            components (e.g. an `OscillatorNetwork`, or a larger Module containing one).
+        loss_fn: ``loss_fn(model, *batch) -> loss`` or ``-> (loss, metrics)``, where
+            ``model`` is *resolved* (every `Param` replaced by its value), ``batch``
+            is ``data`` restricted to the batch's samples, ``loss`` is a scalar mean
+            over the batch and ``metrics`` a dict of scalar means (e.g.
+            ``{"accuracy": acc}``). It must be a pure, jit-able function.
+        data: training set, a tuple of arrays sharing the first (sample) axis, e.g.
+            ``(inputs, targets)``.
+        strategy: an optax ``GradientTransformation``, e.g. ``optax.adam(1e-2)``.
+        epochs: total number of epochs (a resumed run continues up to this number).
+        batch_size: samples per optimiser step (<= number of training samples).
+        key: `jax.random` key for the shuffling.
+        val_data: optional validation set, same form as ``data``.
+        val_batch_size: chunk size for evaluating ``val_data`` (default ``batch_size``).
+        early_stopping: patience in epochs, or an `EarlyStopping` naming the monitored
+            metric and its direction; None trains all ``epochs``. The monitored
+            quantity (default: the loss, on ``val_data`` if given, else the training
+            epoch mean) also picks the returned best model.
+        checkpoint: a directory; the run state is written there every
+            ``checkpoint_every`` epochs and at the end, and a run started with a
+            directory that holds a checkpoint resumes from it (same key, batch size
+            and data size required).
+        filter_spec: which leaves to train (an ``eqx.partition`` filter spec or a
+            callable on leaves). Default: `brainmass_fn.trainable` (the raw values of
+            trainable `Param` leaves; or every float array if the model has no
+            `Param`). For a model mixing `Param` and plain equinox layers use
+            `trainable_with_arrays`.
+        progress: show a progress bar (when on a terminal).
+
+    Returns:
+        A `TrainResult`: best and final model (structure of ``model``, `Param`
+        leaves kept), per-epoch history, best epoch, status. A step whose loss or
+        gradient is not finite is skipped (counted in ``history["skipped_steps"]``);
+        Ctrl-C (KeyboardInterrupt) stops and returns the best model so far.
+    """
+    start_time = time.perf_counter()
+    if not isinstance(strategy, optax.GradientTransformation):
+        raise TypeError(
+            "strategy must be an optax GradientTransformation (e.g. optax.adam(1e-2)), "
+            f"got {type(strategy).__name__}."
+        )
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}.")
+    epochs = _positive_int(epochs, "epochs")
+    batch_size = _positive_int(batch_size, "batch_size")
+    checkpoint_every = _positive_int(checkpoint_every, "checkpoint_every")
+    key = _as_key(key)
+    data = as_dataset(data, "data")
+    n = n_samples(data)
+    if batch_size > n:
+        raise ValueError(
+            f"batch_size ({batch_size}) is larger than the training set ({n} samples); "
+            "lower batch_size or pass more data."
+        )
+    if val_data is not None:
+        val_data = as_dataset(val_data, "val_data")
+        val_batch_size = _positive_int(val_batch_size or batch_size, "val_batch_size")
+    rule, stopping = _stopping_rule(early_stopping)
+
+    if filter_spec is None:
+        filter_spec = trainable(model)
+        has_params = any(is_param(x) for x in jax.tree_util.tree_leaves(model, is_leaf=is_param))
+        loose = free_arrays(model) if has_params else []
+        if loose:
+            warnings.warn(
+                f"model holds Param leaves, so only those are trained; the float arrays "
+                f"{loose[:4]}{' ...' if len(loose) > 4 else ''} outside Param stay frozen. "
+                "Pass filter_spec=trainable_with_arrays(model) to train them too, or "
+                "filter_spec=trainable(model) to silence this warning.",
+                stacklevel=2,
+            )
+    diff, static = eqx.partition(model, filter_spec)
+    if not any(eqx.is_array(x) for x in jax.tree_util.tree_leaves(diff)):
+        raise ValueError(
+            "model has nothing to train: wrap trainable values in Param(...), use float "
+            "arrays, or pass a filter_spec that selects some leaves."
+        )
+
+    # trace the loss once on a batch shape: checks its signature and finds the metric names
+    probe = take(data, jnp.arange(batch_size))
+    try:
+        shapes = eqx.filter_eval_shape(
+            lambda d, b: split_output(loss_fn(resolve(eqx.combine(d, static)), *b)), diff, probe
+        )
+    except TypeError as err:
+        raise TypeError(
+            f"loss_fn(model, *batch) failed on a batch of {len(data)} arrays: {err}"
+        ) from err
+    metric_names = list(shapes[1])
+    if rule.monitor != "loss" and rule.monitor not in metric_names:
+        raise ValueError(
+            f"early_stopping monitors {rule.monitor!r}, but loss_fn returns only the loss "
+            f"and metrics {metric_names}."
+        )
+    prefix = "val" if val_data is not None else "train"
+    monitor = f"{prefix}_{rule.monitor}"
+
+    opt_state = strategy.init(diff)
+    best_diff, best_score, best_epoch, bad_epochs = diff, rule.worst, 0, 0
+    names = ["loss", *metric_names]
+    history: dict[str, list[float]] = {f"train_{k}": [] for k in names}
+    if val_data is not None:
+        history.update({f"val_{k}": [] for k in names})
+    history.update({"skipped_steps": [], "epoch_time": []})
+    start_epoch = 0
+    key_data = np.asarray(jax.random.key_data(key)).tolist()
+    run_id = {"key": key_data, "batch_size": batch_size, "n_samples": n, "monitor": monitor}
+
+    if checkpoint is not None:
+        loaded = load_checkpoint(checkpoint, (diff, opt_state, best_diff))
+        if loaded is not None:
+            (diff, opt_state, best_diff), meta = loaded
+            mismatch = {k: (meta.get(k), v) for k, v in run_id.items() if meta.get(k) != v}
+            if mismatch:
+                raise ValueError(
+                    f"checkpoint {checkpoint} was written by a different run "
+                    f"(saved vs now: {mismatch}); resume with the same key, batch_size and "
+                    "data, or pass a new checkpoint directory."
+                )
+            start_epoch = int(meta["epoch"])
+            best_epoch, bad_epochs = int(meta["best_epoch"]), int(meta["bad_epochs"])
+            best_score = rule.worst if meta["best_score"] is None else float(meta["best_score"])
+            history = history_from_json(meta["history"])
+
+    def save(epoch: int) -> None:
+        meta = {
+            **run_id,
+            "epoch": epoch,
+            "best_epoch": best_epoch,
+            "bad_epochs": bad_epochs,
+            "best_score": best_score if math.isfinite(best_score) else None,
+            "history": history_to_json(history),
+        }
+        save_checkpoint(checkpoint, (diff, opt_state, best_diff), meta)
+
+    n_batches = n // batch_size
+    status = "completed"
+    epoch = start_epoch
+    if stopping and bad_epochs >= rule.patience:
+        status = "early_stopped"
+    bar = tqdm(
+        total=epochs * n_batches,
+        initial=min(start_epoch, epochs) * n_batches,
+        desc="train",
+        disable=None if progress else True,
+        leave=False,
+    )
+    try:
+        while epoch < epochs and status == "completed":
+            t0 = time.perf_counter()
+            sums = dict.fromkeys(names, 0.0)
+            skipped = 0
+            for index in epoch_batches(key, epoch, n, batch_size):
+                diff, opt_state, loss, metrics, ok = train_step(
+                    loss_fn, strategy, diff, static, opt_state, data, index
+                )
+                if bool(ok):  # a rejected step's loss is not part of the epoch mean
+                    for k, v in {"loss": loss, **metrics}.items():
+                        sums[k] += float(v)
+                else:
+                    skipped += 1
+                bar.set_postfix(loss=f"{float(loss):.4g}")
+                bar.update()
+            accepted = n_batches - skipped
+            for k in names:
+                history[f"train_{k}"].append(sums[k] / accepted if accepted else np.nan)
+            if val_data is not None:
+                scores = _evaluate_all(loss_fn, diff, static, val_data, val_batch_size)
+                for k in names:
+                    history[f"val_{k}"].append(scores[k])
+            history["skipped_steps"].append(float(skipped))
+            history["epoch_time"].append(time.perf_counter() - t0)
+            epoch += 1
+            value = history[monitor][-1]
+            if rule.improved(value, best_score):
+                best_diff, best_score, best_epoch, bad_epochs = diff, value, epoch, 0
+            else:
+                bad_epochs += 1
+            if stopping and bad_epochs >= rule.patience:
+                status = "early_stopped"
+            if checkpoint is not None and (
+                epoch % checkpoint_every == 0 or epoch == epochs or status != "completed"
+            ):
+                save(epoch)
+            shown = {monitor: f"{value:.4g}"}
+            bar.set_postfix(epoch=epoch, **shown)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        bar.close()
+    return TrainResult(
+        model=eqx.combine(best_diff, static),
+        final_model=eqx.combine(diff, static),
+        history={k: np.asarray(v) for k, v in history.items()},
+        best_epoch=best_epoch,
+        best_score=float(best_score),
+        epochs_run=epoch,
+        wall_time=time.perf_counter() - start_time,
+        status=status,
+        monitor=monitor,
+    )

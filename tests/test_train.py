@@ -1,0 +1,409 @@
+"""train(): least squares, step counts, shuffling, validation, best model, early stopping,
+checkpoint/resume, interrupts, non-finite steps, Param filters, compile-once, and an
+oscillator network that learns delayed match-to-sample."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import brainmass_fn as bm
+from brainmass_fn import tasks
+from brainmass_fn.oscillator_network import OscillatorNetwork
+from brainmass_fn.train import EarlyStopping, train, trainable_with_arrays
+from brainmass_fn.train import _train as train_module
+from brainmass_fn.train._data import epoch_batches
+
+KEY = jax.random.key(0)
+
+
+class Linear(eqx.Module):
+    w: jax.Array
+    b: jax.Array
+
+    def __call__(self, x):
+        return x @ self.w + self.b
+
+
+def _regression(n=96, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype(np.float32)
+    y = x @ np.array([1.5, -2.0, 0.5], np.float32) + 0.7 + noise * rng.normal(size=n)
+    return jnp.asarray(x), jnp.asarray(y.astype(np.float32))
+
+
+def mse(model, x, y):
+    return jnp.mean((model(x) - y) ** 2)
+
+
+def mse_with_metric(model, x, y):
+    err = model(x) - y
+    return jnp.mean(err**2), {"mae": jnp.mean(jnp.abs(err))}
+
+
+def _linear():
+    return Linear(jnp.zeros(3), jnp.zeros(()))
+
+
+def test_converges_to_least_squares():
+    x, y = _regression()
+    result = train(
+        _linear(), mse, (x, y), optax.adam(0.05), epochs=60, batch_size=16, key=KEY, progress=False
+    )
+    design = np.c_[np.asarray(x), np.ones(len(x))]
+    coef = np.linalg.lstsq(design, np.asarray(y), rcond=None)[0]
+    got = np.r_[np.asarray(result.final_model.w), float(result.final_model.b)]
+    np.testing.assert_allclose(got, coef, atol=2e-2)
+    assert result.status == "completed" and result.epochs_run == 60
+
+
+def test_steps_per_epoch_drop_the_partial_batch():
+    # loss = sum(theta): every SGD step moves theta by exactly -lr
+    x = jnp.zeros((50, 1))
+    model = {"theta": jnp.zeros(())}
+    result = train(
+        model,
+        lambda m, x: m["theta"] + 0.0 * jnp.sum(x),
+        (x,),
+        optax.sgd(0.125),
+        epochs=3,
+        batch_size=16,
+        key=KEY,
+        progress=False,
+    )
+    assert float(result.final_model["theta"]) == -0.125 * 3 * (50 // 16)
+
+
+def test_epoch_batches_are_disjoint_and_change_per_epoch():
+    b0 = np.asarray(epoch_batches(KEY, 0, 50, 16))
+    b1 = np.asarray(epoch_batches(KEY, 1, 50, 16))
+    assert b0.shape == (3, 16)
+    assert len(np.unique(b0)) == 48 and b0.min() >= 0 and b0.max() < 50
+    assert not np.array_equal(b0, b1)
+    np.testing.assert_array_equal(b0, epoch_batches(KEY, 0, 50, 16))
+
+
+def test_same_key_same_run_other_key_other_run():
+    x, y = _regression()
+    runs = [
+        train(
+            _linear(), mse, (x, y), optax.sgd(0.05), epochs=2, batch_size=8, key=k, progress=False
+        ).final_model.w
+        for k in (KEY, KEY, jax.random.key(1))
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+def test_validation_history_and_best_model():
+    x, y = _regression(n=96)
+    xv, yv = _regression(n=37, seed=1)
+    result = train(
+        _linear(),
+        mse_with_metric,
+        (x, y),
+        optax.sgd(0.02),
+        epochs=5,
+        batch_size=16,
+        key=KEY,
+        val_data=(xv, yv),
+        val_batch_size=10,
+        progress=False,
+    )
+    h = result.history
+    assert set(h) == {
+        "train_loss",
+        "train_mae",
+        "val_loss",
+        "val_mae",
+        "skipped_steps",
+        "epoch_time",
+    }
+    assert all(len(v) == 5 for v in h.values())
+    # chunked validation (10 + 10 + 10 + 7 samples) equals one full evaluation
+    loss, metrics = mse_with_metric(result.final_model, xv, yv)
+    np.testing.assert_allclose(h["val_loss"][-1], float(loss), rtol=1e-5)
+    np.testing.assert_allclose(h["val_mae"][-1], float(metrics["mae"]), rtol=1e-5)
+    # returned model is the best by validation loss
+    assert result.monitor == "val_loss"
+    assert result.best_score == pytest.approx(h["val_loss"].min())
+    np.testing.assert_allclose(float(mse(result.model, xv, yv)), h["val_loss"].min(), rtol=1e-5)
+    assert h["train_loss"][-1] < h["train_loss"][0]
+
+
+def test_early_stopping_after_patience():
+    x, y = _regression()
+    # lr = 0: the loss never improves after the first epoch
+    result = train(
+        _linear(),
+        mse,
+        (x, y),
+        optax.sgd(0.0),
+        epochs=20,
+        batch_size=32,
+        key=KEY,
+        val_data=(x, y),
+        early_stopping=3,
+        progress=False,
+    )
+    assert result.status == "early_stopped"
+    assert result.epochs_run == 4 and result.best_epoch == 1
+
+
+def test_early_stopping_on_a_maximised_metric():
+    x, y = _regression()
+
+    def loss(m, x, y):
+        return mse(m, x, y), {"neg": -mse(m, x, y)}
+
+    rule = EarlyStopping(patience=2, monitor="neg", mode="max")
+    result = train(
+        _linear(),
+        loss,
+        (x, y),
+        optax.adam(0.05),
+        epochs=6,
+        batch_size=32,
+        key=KEY,
+        val_data=(x, y),
+        early_stopping=rule,
+        progress=False,
+    )
+    assert result.monitor == "val_neg"
+    assert result.best_score == pytest.approx(result.history["val_neg"].max())
+    assert result.best_epoch == 6  # improving every epoch: no early stop
+    with pytest.raises(ValueError, match="monitors 'acc'"):
+        train(
+            _linear(),
+            loss,
+            (x, y),
+            optax.sgd(0.1),
+            epochs=1,
+            batch_size=32,
+            key=KEY,
+            early_stopping=EarlyStopping(monitor="acc"),
+            progress=False,
+        )
+
+
+def test_resume_from_checkpoint_repeats_the_uninterrupted_run(tmp_path):
+    x, y = _regression()
+    kw = dict(batch_size=16, key=KEY, val_data=(x[:20], y[:20]), progress=False)
+    full = train(_linear(), mse, (x, y), optax.adam(0.05), epochs=4, **kw)
+    first = train(_linear(), mse, (x, y), optax.adam(0.05), epochs=2, checkpoint=tmp_path, **kw)
+    assert first.epochs_run == 2 and (tmp_path / "meta.json").exists()
+    resumed = train(_linear(), mse, (x, y), optax.adam(0.05), epochs=4, checkpoint=tmp_path, **kw)
+    assert resumed.epochs_run == 4
+    np.testing.assert_array_equal(resumed.final_model.w, full.final_model.w)
+    np.testing.assert_array_equal(resumed.model.w, full.model.w)
+    np.testing.assert_array_equal(resumed.history["val_loss"], full.history["val_loss"])
+    assert resumed.best_epoch == full.best_epoch
+    with pytest.raises(ValueError, match="different run"):
+        train(
+            _linear(),
+            mse,
+            (x, y),
+            optax.adam(0.05),
+            epochs=5,
+            checkpoint=tmp_path,
+            **{**kw, "key": jax.random.key(9)},
+        )
+
+
+def test_keyboard_interrupt_returns_best_so_far(monkeypatch):
+    x, y = _regression()
+    real_step = train_module.train_step
+    calls = {"n": 0}
+
+    def step(*args):
+        calls["n"] += 1
+        if calls["n"] == 9:  # during epoch 3 (3 steps per epoch)
+            raise KeyboardInterrupt
+        return real_step(*args)
+
+    monkeypatch.setattr(train_module, "train_step", step)
+    result = train(
+        _linear(),
+        mse,
+        (x, y),
+        optax.adam(0.05),
+        epochs=10,
+        batch_size=32,
+        key=KEY,
+        val_data=(x, y),
+        progress=False,
+    )
+    assert result.status == "interrupted" and result.epochs_run == 2
+    assert result.best_epoch == 2
+    np.testing.assert_allclose(
+        float(mse(result.model, x, y)), result.history["val_loss"][1], rtol=1e-5
+    )
+
+
+def test_non_finite_steps_are_skipped():
+    x, y = _regression(n=64)
+    x = x.at[5].set(jnp.nan)  # every batch holding sample 5 has a NaN loss
+    result = train(
+        _linear(), mse, (x, y), optax.sgd(0.05), epochs=3, batch_size=16, key=KEY, progress=False
+    )
+    np.testing.assert_array_equal(result.history["skipped_steps"], [1.0, 1.0, 1.0])
+    assert np.all(np.isfinite(result.final_model.w))
+    assert np.all(np.isfinite(result.history["train_loss"]))
+
+
+def test_params_respected_frozen_and_bounded():
+    x, y = _regression()
+    model = Linear(w=bm.Param(jnp.zeros(3)), b=bm.Param(0.3, trainable=False))
+    resolved_types = []
+
+    def loss(m, x, y):
+        resolved_types.append(type(m.w))
+        return mse(m, x, y)
+
+    result = train(
+        model, loss, (x, y), optax.adam(0.05), epochs=3, batch_size=16, key=KEY, progress=False
+    )
+    assert all(t is not bm.Param for t in resolved_types)  # loss sees resolved values
+    assert isinstance(result.model.w, bm.Param)
+    assert float(result.model.b.value) == pytest.approx(0.3)  # frozen
+    assert not np.allclose(result.model.w.value, 0.0)
+    # a bounded param stays inside its bounds however hard the loss pushes
+    bounded = Linear(w=bm.Param(jnp.full(3, 0.5), lower=0.0, upper=1.0), b=bm.Param(0.0))
+    out = train(
+        bounded,
+        lambda m, x, y: -jnp.sum(m.w) * 100.0 + 0.0 * mse(m, x, y),
+        (x, y),
+        optax.adam(1.0),
+        epochs=5,
+        batch_size=16,
+        key=KEY,
+        progress=False,
+    )
+    w = np.asarray(out.final_model.w.value)
+    assert np.all((w > 0.9) & (w <= 1.0))
+
+
+class Wrapped(eqx.Module):
+    net: OscillatorNetwork
+    head: eqx.nn.Linear
+
+    def __call__(self, u):
+        return jax.vmap(self.head)(self.net(u))
+
+
+def test_network_inside_a_larger_model_with_an_equinox_readout():
+    u, labels = tasks.delayed_match_to_sample(
+        jax.random.key(1), 64, sample_steps=3, delay_steps=3, test_steps=3, response_steps=3
+    )
+    model = Wrapped(
+        OscillatorNetwork.init(jax.random.key(2), 6, 3, 4),
+        eqx.nn.Linear(4, 2, key=jax.random.key(3)),
+    )
+
+    def loss(m, u, labels):
+        return tasks.window_cross_entropy(jax.vmap(m)(u), labels, 3)
+
+    with pytest.warns(UserWarning, match="trainable_with_arrays"):
+        frozen = train(
+            model,
+            loss,
+            (u, labels),
+            optax.adam(1e-2),
+            epochs=1,
+            batch_size=32,
+            key=KEY,
+            progress=False,
+        )
+    np.testing.assert_array_equal(frozen.final_model.head.weight, model.head.weight)
+    both = train(
+        model,
+        loss,
+        (u, labels),
+        optax.adam(1e-2),
+        epochs=1,
+        batch_size=32,
+        key=KEY,
+        filter_spec=trainable_with_arrays(model),
+        progress=False,
+    )
+    assert not np.allclose(both.final_model.head.weight, model.head.weight)
+    assert not np.allclose(both.final_model.net.coupling.raw, model.net.coupling.raw)
+
+
+def test_step_compiles_once():
+    x, y = _regression()
+    traces = {"n": 0}
+
+    def loss(m, x, y):  # Python body runs only when traced
+        traces["n"] += 1
+        return mse(m, x, y)
+
+    train(
+        _linear(), loss, (x, y), optax.sgd(0.01), epochs=5, batch_size=16, key=KEY, progress=False
+    )
+    # one shape check + one trace of the step, for 5 epochs x 6 steps
+    assert traces["n"] == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        (dict(batch_size=1000), ValueError, "batch_size"),
+        (dict(epochs=0), ValueError, "epochs"),
+        (dict(key=0), TypeError, "key"),
+        (dict(early_stopping="yes"), TypeError, "early_stopping"),
+        (dict(data=(jnp.zeros((5, 3)), jnp.zeros(6))), ValueError, "disagree"),
+        (dict(strategy="adam"), TypeError, "optax"),
+        (dict(filter_spec=lambda leaf: False), ValueError, "nothing to train"),
+    ],
+)
+def test_bad_arguments(kwargs, err, match):
+    x, y = _regression()
+    args = dict(
+        model=_linear(),
+        loss_fn=mse,
+        data=(x, y),
+        strategy=optax.sgd(0.1),
+        epochs=1,
+        batch_size=16,
+        key=KEY,
+        progress=False,
+    )
+    args.update(kwargs)
+    with pytest.raises(err, match=match):
+        train(**args)
+
+
+def test_oscillator_network_learns_delayed_match_to_sample():
+    response = 5
+    task = dict(sample_steps=5, delay_steps=10, test_steps=5, response_steps=response, noise=0.1)
+    k_net, k_train, k_test = jax.random.split(jax.random.key(0), 3)
+    train_set = tasks.delayed_match_to_sample(k_train, 512, **task)
+    test_set = tasks.delayed_match_to_sample(k_test, 512, **task)
+
+    def loss(model, u, labels):
+        out = jax.vmap(model)(u)
+        return (
+            tasks.window_cross_entropy(out, labels, response),
+            {"accuracy": tasks.window_accuracy(out, labels, response)},
+        )
+
+    net = OscillatorNetwork.init(k_net, 16, 3, 2)
+    result = train(
+        net,
+        loss,
+        train_set,
+        optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-2)),
+        epochs=12,
+        batch_size=32,
+        key=KEY,
+        progress=False,
+    )
+    _, before = loss(bm.resolve(net), *test_set)
+    _, after = loss(bm.resolve(result.final_model), *test_set)
+    h = result.history["train_loss"]
+    assert abs(float(before["accuracy"]) - 0.5) < 0.1  # untrained: near chance
+    assert float(after["accuracy"]) >= 0.85  # held-out trials
+    assert h[-1] < 0.5 * h[0]
