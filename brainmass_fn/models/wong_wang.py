@@ -19,15 +19,17 @@ def wong_wang_rate(
     r"""Abbott-Chance transfer function ``H(x) = (a x - b) / (1 - exp(-d (a x - b)))``.
 
     ``x`` is a current (nA), ``a`` in 1/(ms nA), ``b`` in 1/ms, ``d`` in ms; ``H`` is
-    a rate in 1/ms (kHz). At ``a x = b`` the removable singularity takes its
-    limit ``1/d``: the expression is evaluated at a point nudged off it, so
-    values and gradients stay finite there.
+    a rate in 1/ms (kHz). Near the removable singularity ``a x = b`` (where
+    ``H -> 1/d``) the series ``(1 + dz/2 + dz^2/12) / d`` with ``dz = d (a x - b)``
+    is used, so values and gradients stay finite and exact to rounding there.
     """
     z = a * x - b
     dz = d * z
-    tiny = 1e-9
-    safe = jnp.where(jnp.abs(dz) < tiny, jnp.where(dz < 0, -tiny, tiny), dz)
-    return safe / (d * -jnp.expm1(-safe))
+    small = jnp.abs(dz) < 1e-4
+    dz_safe = jnp.where(small, 1.0, dz)  # keeps the unused branch's gradient finite
+    exact = dz_safe / (d * -jnp.expm1(-dz_safe))
+    series = (1.0 + dz / 2.0 + dz**2 / 12.0) / d
+    return jnp.where(small, series, exact)
 
 
 class ReducedWongWang(AbstractNeuralMass):

@@ -1,0 +1,106 @@
+"""Coombes-Byrne in the zoo: reduction to the J = 0 Montbrio fixed point and the
+alpha-synapse eigenvalues at kappa = 0, TVB cross-checks, gradient w.r.t. every
+parameter."""
+
+import json
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import brainmass_fn as bm
+
+DATA = Path(__file__).parent / "data"
+
+
+def _rel_error(ys, ref):
+    """Largest deviation per state variable over the largest |reference| value."""
+    ref = np.asarray(ref)
+    return np.max(np.abs(np.asarray(ys) - ref), axis=(0, 2)) / np.max(np.abs(ref), axis=(0, 2))
+
+
+def _model(p):
+    return bm.models.CoombesByrne(
+        delta=p["Delta"], eta=p["eta"], v_syn=p["v_syn"], k=p["k"], alpha=p["alpha"]
+    )
+
+
+def test_without_synapse_fixed_point_and_eigenvalues_are_closed_form():
+    # kappa = 0, g = q = 0: (r, V) is the J = 0 QIF mean field, whose fixed point is
+    # r* = sqrt((eta + sqrt(eta^2 + Delta^2)) / 2) / pi, V* = -Delta / (2 pi r*); the
+    # (g, q) block is the critically damped alpha synapse, eigenvalue -alpha (double).
+    delta, eta, alpha = 0.5, 2.0, 0.8
+    r_star = np.sqrt((eta + np.hypot(eta, delta)) / 2) / np.pi
+    v_star = -delta / (2 * np.pi * r_star)
+    with jax.enable_x64(True):
+        model = bm.models.CoombesByrne(delta=delta, eta=eta, k=0.0, alpha=alpha)
+        traj = bm.simulate(
+            model,
+            200.0,
+            0.01,
+            y0=jnp.array([1.0, -0.5, 0.0, 0.0]),
+            solver="rk4",
+            sample_period=200.0,
+        )
+        fixed = jnp.array([r_star, v_star, 0.0, 0.0])
+        jac = jax.jacfwd(lambda s: model.vector_field(0.0, s, model.zero_input()))(fixed)
+    np.testing.assert_allclose(traj.ys[-1], fixed, atol=1e-10)
+    eig = np.linalg.eigvals(np.asarray(jac))
+    mpr = np.linalg.eigvals(
+        np.array([[2 * v_star, 2 * r_star], [-2 * np.pi**2 * r_star, 2 * v_star]])
+    )
+    expected = np.concatenate([mpr, [-alpha, -alpha]])
+    np.testing.assert_allclose(np.sort_complex(eig), np.sort_complex(expected), atol=1e-7)
+
+
+def test_synaptic_conductance_tracks_kappa_pi_r_at_rest():
+    with jax.enable_x64(True):
+        model = bm.models.CoombesByrne(eta=-1.0, k=1.5)
+        traj = bm.simulate(model, 300.0, 0.02, solver="rk4", sample_period=300.0)
+        r, v, g, q = np.asarray(traj.ys[-1])
+    np.testing.assert_allclose(g, 1.5 * np.pi * r, rtol=1e-9)
+    np.testing.assert_allclose(q, 0.0, atol=1e-10)
+
+
+def test_vector_field_matches_tvb():
+    ref = np.load(DATA / "zoo_coombes_byrne_tvb.npz")
+    with jax.enable_x64(True):
+        model = _model(json.loads(str(ref["params"])))
+        # TVB's coupling term of r (c_0) is added to dV/dt: our single input row
+        ours = model.vector_field(
+            0.0, jnp.asarray(ref["vf_state"]), jnp.asarray(ref["vf_coupling"])[:1]
+        )
+        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-12, atol=1e-12)
+
+
+def test_trajectory_matches_tvb_heun():
+    ref = np.load(DATA / "zoo_coombes_byrne_tvb.npz")
+    with jax.enable_x64(True):
+        model = _model(json.loads(str(ref["params"])))
+        drive = jnp.asarray(ref["coupling"])[:1]
+        traj = bm.simulate(
+            model,
+            1000.0,
+            float(ref["dt"]),
+            y0=ref["y0"],
+            solver="heun",
+            sample_period=1.0,
+            stimulus=lambda t: drive,
+        )
+        assert np.all(_rel_error(traj.ys, ref["ys"]) < 1e-6)
+
+
+def test_gradient_wrt_every_parameter_matches_finite_differences():
+    with jax.enable_x64(True):
+        model = bm.models.CoombesByrne()
+        y0 = jnp.array([0.5, -1.0, 1.5, 0.0])
+
+        def loss(m):
+            traj = bm.simulate(m, 10.0, 0.01, y0=y0, sample_period=0.5)
+            return jnp.mean(traj["r"] ** 2 + 0.01 * traj["V"] ** 2)
+
+        check = bm.check_gradient(loss, model)
+    assert len(check.names) == len(bm.models.CoombesByrne.parameter_units())
+    assert np.all(np.abs(check.finite_difference) > 1e-8)
+    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-5)

@@ -1,0 +1,109 @@
+"""Jansen-Rit in the zoo: the PSP kernels' closed form and eigenvalues, the fixed-point
+equations, TVB cross-checks, gradient w.r.t. every parameter."""
+
+import json
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+
+import brainmass_fn as bm
+
+DATA = Path(__file__).parent / "data"
+
+
+def _rel_error(ys, ref):
+    """Largest deviation per state variable over the largest |reference| value."""
+    ref = np.asarray(ref)
+    return np.max(np.abs(np.asarray(ys) - ref), axis=(0, 2)) / np.max(np.abs(ref), axis=(0, 2))
+
+
+def _model(p):
+    q = dict(p)
+    return bm.models.JansenRit(a_amp=q.pop("A"), b_amp=q.pop("B"), j=q.pop("J"), **q)
+
+
+def test_silent_column_is_three_critically_damped_kernels():
+    # nu_max = 0, mu = 0: each PSP obeys y'' + 2 a y' + a^2 y = 0, so
+    # y(t) = (y(0) + (y'(0) + a y(0)) t) exp(-a t), eigenvalues -a, -a, -a, -a, -b, -b.
+    a, b = 0.1, 0.05
+    y0 = np.array([1.0, 2.0, -1.5, 0.3, -0.2, 0.1])
+    with jax.enable_x64(True):
+        model = bm.models.JansenRit(nu_max=0.0, mu=0.0, a=a, b=b)
+        traj = bm.simulate(model, 60.0, 0.05, y0=jnp.asarray(y0), solver="rk4", sample_period=1.0)
+        jac = jax.jacfwd(lambda s: model.vector_field(0.0, s, model.zero_input()))(jnp.asarray(y0))
+    t = np.asarray(traj.ts)
+    for k, rate in ((0, a), (1, a), (2, b)):
+        exact = (y0[k] + (y0[k + 3] + rate * y0[k]) * t) * np.exp(-rate * t)
+        np.testing.assert_allclose(traj.ys[:, k], exact, atol=1e-9)
+    eig = np.sort(np.linalg.eigvals(np.asarray(jac)).real)
+    np.testing.assert_allclose(eig, [-a, -a, -a, -a, -b, -b], atol=1e-7)
+
+
+def test_fixed_point_solves_the_sigmoid_equations():
+    # at rest: y0 = A/a S(y1 - y2), y1 = A/a (mu + a2 J S(a1 J y0)), y2 = B/b a4 J S(a3 J y0)
+    with jax.enable_x64(True):
+        m = bm.models.JansenRit(mu=0.05)
+
+        def residual(s, _):
+            return m.vector_field(0.0, s, m.zero_input())
+
+        guess = jnp.array([0.1, 20.0, 15.0, 0.0, 0.0, 0.0])
+        y = np.asarray(optx.root_find(residual, optx.Newton(rtol=1e-12, atol=1e-12), guess).value)
+    s = lambda v: 2 * 0.0025 / (1 + np.exp(0.56 * (5.52 - v)))  # noqa: E731
+    np.testing.assert_allclose(y[3:], 0.0, atol=1e-12)
+    np.testing.assert_allclose(y[0], 3.25 / 0.1 * s(y[1] - y[2]), rtol=1e-10)
+    np.testing.assert_allclose(y[1], 3.25 / 0.1 * (0.05 + 0.8 * 135 * s(135 * y[0])), rtol=1e-10)
+    np.testing.assert_allclose(y[2], 22 / 0.05 * 0.25 * 135 * s(0.25 * 135 * y[0]), rtol=1e-10)
+
+
+def test_vector_field_matches_tvb():
+    ref = np.load(DATA / "zoo_jansen_rit_tvb.npz")
+    with jax.enable_x64(True):
+        model = _model(json.loads(str(ref["params"])))
+        # TVB's coupling term c_0 (of y1 - y2, after its sigmoid) enters next to mu
+        ours = model.vector_field(
+            0.0, jnp.asarray(ref["vf_state"]), jnp.asarray(ref["vf_coupling"])[:1]
+        )
+        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-12, atol=1e-12)
+
+
+def test_trajectory_matches_tvb_heun():
+    ref = np.load(DATA / "zoo_jansen_rit_tvb.npz")
+    with jax.enable_x64(True):
+        model = _model(json.loads(str(ref["params"])))
+        drive = jnp.asarray(ref["coupling"])[:1]
+        traj = bm.simulate(
+            model,
+            1000.0,
+            float(ref["dt"]),
+            y0=ref["y0"],
+            solver="heun",
+            sample_period=1.0,
+            stimulus=lambda t: drive,
+        )
+        eeg = np.asarray(traj["y1"] - traj["y2"])
+        assert np.ptp(eeg[500:], axis=0).min() > 1.0  # the default column oscillates
+        assert np.all(_rel_error(traj.ys, ref["ys"]) < 1e-6)
+
+
+def test_eeg_is_y1_minus_y2():
+    state = jnp.arange(12.0).reshape(6, 2)
+    np.testing.assert_array_equal(bm.models.JansenRit.eeg(state), state[1] - state[2])
+
+
+def test_gradient_wrt_every_parameter_matches_finite_differences():
+    with jax.enable_x64(True):
+        model = bm.models.JansenRit()
+        y0 = jnp.array([0.05, 18.0, 12.0, 0.1, 0.5, -0.2])
+
+        def loss(m):
+            traj = bm.simulate(m, 30.0, 0.1, y0=y0, sample_period=1.0)
+            return jnp.mean((traj["y1"] - traj["y2"]) ** 2) + jnp.mean(traj["y0"] ** 2)
+
+        check = bm.check_gradient(loss, model)
+    assert len(check.names) == len(bm.models.JansenRit.parameter_units())
+    assert np.all(np.abs(check.finite_difference) > 1e-8)
+    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-5)
