@@ -51,7 +51,7 @@ def test_ks_and_wasserstein_equal_scipy():
     with jax.enable_x64(True):
         ks = fcd_ks_distance(a, b)
         w1 = fcd_wasserstein(a, b)
-        smooth = fcd_ks_smooth(a, b, bandwidth=1e-4, n_grid=20001)
+        smooth = fcd_ks_smooth(a, b, bandwidth=5e-4, n_grid=4001)
     np.testing.assert_allclose(ks, stats.ks_2samp(ua, ub).statistic, rtol=1e-12)
     np.testing.assert_allclose(w1, stats.wasserstein_distance(ua, ub), rtol=1e-12)
     # the smooth KS tends to the KS distance for a narrow bandwidth and a fine grid
@@ -120,6 +120,39 @@ FEATURES = {
 }
 
 
+def test_every_loss_gradient_through_simulation_in_one_pass():
+    # One compile for all losses: the Jacobian of the vector of losses w.r.t. the three
+    # node parameters a, by autodiff and by central differences (float64, h = 1e-6).
+    # test_loss_gradient_through_simulation (slow) repeats it loss by loss with
+    # bm.check_gradient.
+    names = list(FEATURES)
+    with jax.enable_x64(True):
+        x_true = traces(bm.Hopf(a=jnp.asarray(A_TRUE), w=0.2))
+        targets = [FEATURES[n][0](x_true) for n in names]
+
+        @jax.jit
+        def losses(a):
+            x = traces(bm.Hopf(a=a, w=0.2))
+            return jnp.stack(
+                [FEATURES[n][1](FEATURES[n][0](x), t) for n, t in zip(names, targets, strict=True)]
+            )
+
+        a0 = jnp.asarray(A_START)
+        autodiff = np.asarray(jax.jit(jax.jacrev(losses))(a0))  # losses x params
+        h = 1e-6
+        fd = np.stack(
+            [(losses(a0.at[i].add(h)) - losses(a0.at[i].add(-h))) / (2 * h) for i in range(3)],
+            axis=1,
+        )
+        values = np.asarray(losses(a0))
+    assert np.all(np.isfinite(values)) and np.all(values > 0)
+    for k, name in enumerate(names):
+        err = np.linalg.norm(autodiff[k] - fd[k]) / np.linalg.norm(fd[k])
+        assert np.linalg.norm(fd[k]) > 0, name
+        assert err < 1e-5, (name, autodiff[k], fd[k])
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(FEATURES))
 def test_loss_gradient_through_simulation(name):
     feature, loss_fn = FEATURES[name]
