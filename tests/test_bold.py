@@ -199,3 +199,31 @@ def test_param_field_is_fittable():
         hemo = BalloonWindkessel(tau=bm.Param(0.98, lower=0.1, upper=5.0))
         check = bm.check_gradient(loss, hemo)
     assert check.rel_error < 1e-6
+
+
+def test_gradient_through_simulation_and_bold():
+    # neural simulation -> BOLD -> loss; d loss / d a by autodiff vs central differences
+    def stim(t):
+        return jnp.stack([0.05 * jnp.stack([jnp.sin(0.003 * t), jnp.cos(0.002 * t)]), jnp.zeros(2)])
+
+    def bold_of(a):
+        traj = bm.simulate(
+            bm.Hopf(a=a, w=0.02), 8000.0, 2.0, solver="heun", sample_period=10.0, stimulus=stim
+        )
+        return bold(1.0 + traj["x"], 10.0, 500.0)
+
+    with jax.enable_x64(True):
+        target = bold_of(jnp.array([-0.02, -0.04]))
+        a0 = jnp.array([-0.03, -0.035])
+
+        @jax.jit
+        def loss(a):
+            return jnp.sum((bold_of(a) - target) ** 2)
+
+        g = jax.jit(jax.grad(loss))(a0)
+        h = 1e-6
+        fd = np.array(
+            [(loss(a0.at[i].add(h)) - loss(a0.at[i].add(-h))) / (2 * h) for i in range(2)]
+        )
+    assert np.all(np.abs(fd) > 0)
+    np.testing.assert_allclose(g, fd, rtol=1e-5)
