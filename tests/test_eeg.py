@@ -206,3 +206,18 @@ def test_jansen_rit_source():
     hopf = bm.Trajectory(ts=jnp.arange(4.0), ys=ys[:, :2], state_names=("x", "y"))
     with pytest.raises(ValueError, match="y1"):
         jansen_rit_source(hopf)
+
+
+def test_lead_field_differentiable_in_source_position():
+    sensors, ori = surface_sensors(), np.array([[0.3, -0.5, 0.8]])
+    with jax.enable_x64(True):
+
+        def total(c):
+            return jnp.sum(eeg_lead_field(sensors, c[None], ori, conductor="sphere") ** 2)
+
+        c0 = jnp.array([10.0, -20.0, 30.0])
+        g = jax.jit(jax.grad(total))(c0)
+        fd = np.array(
+            [(total(c0.at[i].add(1e-4)) - total(c0.at[i].add(-1e-4))) / 2e-4 for i in range(3)]
+        )
+    np.testing.assert_allclose(g, fd, rtol=1e-6)

@@ -18,10 +18,11 @@ def test_temporal_average_equals_block_means():
     assert temporal_average(x[:24], 0.1, 0.5).shape == (4, 2)
 
 
-def test_subsample_keeps_end_of_each_period():
-    x = np.arange(20.0)[:, None]
-    out = subsample(x, 0.5, 2.0)
-    np.testing.assert_array_equal(out[:, 0], [3.0, 7.0, 11.0, 15.0, 19.0])
+def test_subsample_keeps_samples_on_the_period_grid():
+    traj = bm.simulate(bm.Hopf(), 20.0, 0.5)  # samples at 0, 0.5, ..., 20 ms
+    out = subsample(traj.ts, 0.5, 2.0)
+    np.testing.assert_allclose(out, np.arange(0.0, 20.1, 2.0), atol=1e-5)
+    np.testing.assert_array_equal(subsample(traj["x"], 0.5, 2.0), traj["x"][::4])
 
 
 def test_temporal_average_of_sine_has_sinc_gain():

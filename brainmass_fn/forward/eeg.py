@@ -40,6 +40,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
@@ -104,15 +105,8 @@ def eeg_lead_field(
     elif conductor == "sphere":
         radius = jnp.linalg.norm(r, axis=1)
         rn = radius[:, None]
-        if np.max(np.abs(np.asarray(radius) - np.mean(np.asarray(radius)))) > 1e-3 * np.mean(
-            np.asarray(radius)
-        ):
-            raise ValueError(
-                "for conductor='sphere' the sensors must lie on one sphere centred at the "
-                "origin (equal radii); project them onto it first."
-            )
-        if np.any(np.linalg.norm(np.asarray(r0), axis=1) >= np.mean(np.asarray(radius))):
-            raise ValueError("centres must lie inside the sensors' sphere.")
+        if not isinstance(r, jax.core.Tracer) and not isinstance(r0, jax.core.Tracer):
+            _check_sphere(np.asarray(radius), np.linalg.norm(np.asarray(r0), axis=1))
         r0_dot_r = jnp.einsum("sk,rk->sr", r, r0)
         denom = rn * dn * (rn * dn + rn**2 - r0_dot_r)
         kernel = (
@@ -122,6 +116,17 @@ def eeg_lead_field(
     else:
         raise ValueError(f"conductor must be 'infinite' or 'sphere', got {conductor!r}.")
     return jnp.einsum("srk,rk->sr", kernel, q) / (4.0 * jnp.pi * conductivity)
+
+
+def _check_sphere(radius: np.ndarray, depth: np.ndarray) -> None:
+    mean = np.mean(radius)
+    if np.max(np.abs(radius - mean)) > 1e-3 * mean:
+        raise ValueError(
+            "for conductor='sphere' the sensors must lie on one sphere centred at the "
+            "origin (equal radii); project them onto it first."
+        )
+    if np.any(depth >= mean):
+        raise ValueError("centres must lie inside the sensors' sphere.")
 
 
 def meg_lead_field(

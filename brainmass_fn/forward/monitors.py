@@ -33,12 +33,12 @@ def _ratio(dt: Any, period: Any) -> int:
 def subsample(
     x: Float[ArrayLike, " time *nodes"], dt: float | Any, period: float | Any
 ) -> Float[Array, " samples *nodes"]:
-    """Keep every ``period / dt``-th sample: samples ``k-1, 2k-1, ...`` (ms grid
-    ``period, 2 period, ...`` for a trace whose first sample sits at ``dt``), as TVB's
-    ``SubSample`` monitor records the state at the end of each period."""
+    """Keep every ``period / dt``-th sample: samples ``0, k, 2k, ...`` with
+    ``k = period / dt``, i.e. times ``t0, t0 + period, ...`` on the trace's grid (for a
+    `brainmass_fn.simulate` trajectory starting at ``t0``)."""
     k = _ratio(dt, period)
     x = jnp.asarray(x)
-    return x[k - 1 :: k][: x.shape[0] // k]
+    return x[::k]
 
 
 def temporal_average(
