@@ -79,7 +79,7 @@ def test_sphere_centre_dipole_is_three_times_infinite():
     with jax.enable_x64(True):
         inf = eeg_lead_field(sensors, [[0.0, 0.0, 1e-9]], ori, conductor="infinite")
         sph = eeg_lead_field(sensors, [[0.0, 0.0, 1e-9]], ori, conductor="sphere")
-    np.testing.assert_allclose(sph, 3 * inf, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(sph), 3 * np.asarray(inf), rtol=1e-6)
 
 
 def test_infinite_medium_reciprocity():

@@ -109,8 +109,8 @@ def test_smooth_peak_is_differentiable_and_tends_to_argmax():
         return peak_frequency(freqs, p, temperature=0.05)
 
     with jax.enable_x64(True):
-        g = jax.grad(shifted_peak)(20.3)
-        fd = (shifted_peak(20.3 + 1e-5) - shifted_peak(20.3 - 1e-5)) / 2e-5
+        g = float(jax.grad(shifted_peak)(20.3))
+        fd = float((shifted_peak(20.3 + 1e-5) - shifted_peak(20.3 - 1e-5)) / 2e-5)
     assert g > 0
     np.testing.assert_allclose(g, fd, rtol=1e-6)
 
