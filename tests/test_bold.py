@@ -24,10 +24,8 @@ def reference_drive(n_steps, dt_ms, ref):
 
 
 def spm_like():
-    # Stephan et al. 2007 kinetics (kappa 0.64/s, gamma 0.32/s, tau 2 s, E0 0.4)
-    return BalloonWindkessel.stephan2007(
-        rho=0.4, v0=0.04, epsilon=1.0, kappa=0.64, gamma=0.32, tau=2.0
-    )
+    # Stephan et al. 2007 with SPM12's priors (kappa 0.64/s, gamma 0.32/s, tau 2 s, E0 0.4)
+    return BalloonWindkessel.stephan2007()
 
 
 @pytest.mark.parametrize("method", ["euler", "symplectic_euler", "heun", "rk4"])

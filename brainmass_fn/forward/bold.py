@@ -82,30 +82,46 @@ class BalloonWindkessel(eqx.Module):
     @classmethod
     def stephan2007(
         cls,
-        rho: float = 0.34,
-        v0: float = 0.02,
-        epsilon: float = 0.5,
+        rho: float = 0.4,
+        v0: float = 0.04,
+        epsilon: float = 1.0,
         te: float | Any = 0.04,
         nu0: float | Any = 40.3,
         r0: float | Any = 25.0,
-        **kinetics: Any,
+        *,
+        kappa: float | Any = 0.64,
+        gamma: float | Any = 0.32,
+        tau: float | Any = 2.0,
+        alpha: float = 0.32,
     ):
-        r"""Revised coefficients of Stephan et al. (2007), eq. 12.
+        r"""Revised model of Stephan et al. (2007): its coefficients (eq. 12) and kinetics.
 
         ``k1 = 4.3 nu0 rho TE``, ``k2 = epsilon r0 rho TE``, ``k3 = 1 - epsilon``, with
         ``nu0`` the frequency offset at the outer surface of magnetised vessels (Hz,
         40.3 at 1.5 T), ``r0`` the slope of the intravascular relaxation rate versus
         extraction (Hz, 25 at 1.5 T; Obata et al. 2004), ``TE`` the echo time (s,
-        0.04) and ``epsilon`` the ratio of intra- to extravascular signal (0.5, the
-        default of TVB 2.10). ``kinetics`` sets ``kappa``, ``gamma``, ``tau``,
-        ``alpha``.
+        0.04) and ``epsilon`` the ratio of intra- to extravascular signal (1.0; TVB
+        2.10 uses 0.5). Default kinetics and ``rho = E0``, ``V0`` are the DCM priors
+        of SPM12 (``spm_fx_fmri``/``spm_gx_fmri``): kappa 0.64/s, gamma 0.32/s,
+        tau 2 s, alpha 0.32, E0 0.4, V0 0.04. The BOLD impulse response then peaks
+        at about 4.5 s (Friston 2000's faster kinetics: about 3.1 s).
         """
         te = float(to_canonical(te, "s", "te"))
         nu0 = float(to_canonical(nu0, "1/s", "nu0"))
         r0 = float(to_canonical(r0, "1/s", "r0"))
         k1 = 4.3 * nu0 * rho * te
         k2 = epsilon * r0 * rho * te
-        return cls(rho=rho, v0=v0, k1=k1, k2=k2, k3=1.0 - epsilon, **kinetics)
+        return cls(
+            kappa=kappa,
+            gamma=gamma,
+            tau=tau,
+            alpha=alpha,
+            rho=rho,
+            v0=v0,
+            k1=k1,
+            k2=k2,
+            k3=1.0 - epsilon,
+        )
 
     def rest_state(self, nodes: tuple[int, ...] = ()) -> Float[Array, " 4 *nodes"]:
         """``(s, f, v, q) = (0, 1, 1, 1)``, shape ``(4, *nodes)``."""
