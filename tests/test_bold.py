@@ -45,6 +45,12 @@ def test_signal_formula_uses_v_not_rho():
     v, q = 1.1, 0.9
     expected = 0.02 * (7 * 0.34 * (1 - q) + 2.0 * (1 - q / v) + (2 * 0.34 - 0.2) * (1 - v))
     np.testing.assert_allclose(hemo.signal(state), expected, rtol=1e-6)
+    h = BalloonWindkessel.friston2000(rho=0.4)
+    np.testing.assert_allclose([h.k1, h.k2, h.k3], [2.8, 2.0, 0.6], rtol=1e-6)
+    h = BalloonWindkessel.stephan2007(rho=0.4, epsilon=0.5, te=40 * bm.ureg.ms)
+    np.testing.assert_allclose(
+        [h.k1, h.k2, h.k3], [4.3 * 40.3 * 0.4 * 0.04, 0.5 * 25 * 0.4 * 0.04, 0.5], rtol=1e-6
+    )
 
 
 def _linear_response(hemo, t_s, pulse_s, amplitude):

