@@ -15,6 +15,7 @@ trace with a target where a mask is set.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -93,25 +94,16 @@ def delayed_match_to_sample(
         raise ValueError(f"n_stimuli must be an int >= 2 (a non-match needs two), got {n_stimuli}.")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}.")
-    k_sample, k_match, k_other, k_noise = jax.random.split(key, 4)
-    sample = jax.random.randint(k_sample, (n_trials,), 0, n_stimuli)
-    match = jax.random.bernoulli(k_match, 0.5, (n_trials,))
-    shift = jax.random.randint(k_other, (n_trials,), 1, n_stimuli)
-    test = jnp.where(match, sample, (sample + shift) % n_stimuli)
-    t_test = sample_steps + delay_steps
-    t_resp = t_test + test_steps
-    total = t_resp + response_steps
-    steps = jnp.arange(total)
-    in_sample = (steps < sample_steps)[None, :, None]
-    in_test = ((steps >= t_test) & (steps < t_resp))[None, :, None]
-    channels = jnp.arange(n_stimuli)[None, None, :]
-    stim = in_sample * (channels == sample[:, None, None]) + in_test * (
-        channels == test[:, None, None]
+    return _delayed_match_to_sample(
+        key,
+        n_trials,
+        n_stimuli,
+        sample_steps,
+        delay_steps,
+        test_steps,
+        response_steps,
+        float(noise),
     )
-    fixation = jnp.broadcast_to((steps < t_resp)[None, :, None], (n_trials, total, 1))
-    inputs = jnp.concatenate([stim, fixation], axis=-1).astype(jnp.result_type(float))
-    inputs = inputs + noise * jax.random.normal(k_noise, inputs.shape, inputs.dtype)
-    return inputs, match.astype(jnp.int32)
 
 
 def frequency_discrimination(
@@ -155,22 +147,16 @@ def frequency_discrimination(
             f"min_difference must be in [0, {(hi - lo) / 2}) (half the f_range width) for "
             f"f_range={f_range}, got {min_difference}."
         )
-    k1, k2, kp, kn = jax.random.split(key, 4)
-    f1 = jax.random.uniform(k1, (n_trials,), minval=lo, maxval=hi)
-    # f2 uniform on [lo, f1 - d] U [f1 + d, hi], d = min_difference
-    below = jnp.maximum(f1 - min_difference - lo, 0.0)
-    above = jnp.maximum(hi - f1 - min_difference, 0.0)
-    s = jax.random.uniform(k2, (n_trials,)) * (below + above)
-    f2 = jnp.where(s < below, lo + s, f1 + min_difference + (s - below))
-    phases = jax.random.uniform(kp, (2, n_trials), maxval=2 * math.pi)
-    t = jnp.arange(stim_steps)
-    burst1 = jnp.sin(2 * math.pi * f1[:, None] * t + phases[0][:, None])
-    burst2 = jnp.sin(2 * math.pi * f2[:, None] * t + phases[1][:, None])
-    blank = jnp.zeros((n_trials, delay_steps))
-    tail = jnp.zeros((n_trials, response_steps))
-    u = jnp.concatenate([burst1, blank, burst2, tail], axis=1)[..., None]
-    u = u + noise * jax.random.normal(kn, u.shape, u.dtype)
-    return u.astype(jnp.result_type(float)), (f1 > f2).astype(jnp.int32)
+    return _frequency_discrimination(
+        key,
+        n_trials,
+        (float(lo), float(hi)),
+        float(min_difference),
+        stim_steps,
+        delay_steps,
+        response_steps,
+        float(noise),
+    )
 
 
 def sine_generation(
@@ -201,14 +187,7 @@ def sine_generation(
     lo, hi = f_range
     if not 0 < lo < hi:
         raise ValueError(f"f_range must satisfy 0 < low < high (cycles/step), got {f_range}.")
-    f = jax.random.uniform(key, (n_trials,), minval=lo, maxval=hi)
-    t = jnp.arange(n_steps)
-    cue = jnp.broadcast_to(((f - lo) / (hi - lo))[:, None], (n_trials, n_steps))
-    go = jnp.broadcast_to((t < cue_steps).astype(f.dtype), (n_trials, n_steps))
-    after = t >= cue_steps
-    target = jnp.where(after, jnp.sin(2 * math.pi * f[:, None] * (t - cue_steps)), 0.0)
-    inputs = jnp.stack([cue, go], axis=-1).astype(jnp.result_type(float))
-    return inputs, target[..., None].astype(jnp.result_type(float))
+    return _sine_generation(key, n_trials, n_steps, (float(lo), float(hi)), cue_steps)
 
 
 def sequence_classification(
@@ -242,6 +221,79 @@ def sequence_classification(
     )
     if not 2 <= n_symbols <= 5:
         raise ValueError(f"n_symbols must be in 2..5 (n_symbols! classes), got {n_symbols}.")
+    return _sequence_classification(
+        key, n_trials, n_symbols, pulse_steps, gap_steps, response_steps, float(noise)
+    )
+
+
+# ---- jitted cores of the generators: every argument but the key is static ----
+
+
+@functools.partial(jax.jit, static_argnums=tuple(range(1, 8)))
+def _delayed_match_to_sample(
+    key, n_trials, n_stimuli, sample_steps, delay_steps, test_steps, response_steps, noise
+):
+    k_sample, k_match, k_other, k_noise = jax.random.split(key, 4)
+    sample = jax.random.randint(k_sample, (n_trials,), 0, n_stimuli)
+    match = jax.random.bernoulli(k_match, 0.5, (n_trials,))
+    shift = jax.random.randint(k_other, (n_trials,), 1, n_stimuli)
+    test = jnp.where(match, sample, (sample + shift) % n_stimuli)
+    t_test = sample_steps + delay_steps
+    t_resp = t_test + test_steps
+    total = t_resp + response_steps
+    steps = jnp.arange(total)
+    in_sample = (steps < sample_steps)[None, :, None]
+    in_test = ((steps >= t_test) & (steps < t_resp))[None, :, None]
+    channels = jnp.arange(n_stimuli)[None, None, :]
+    stim = in_sample * (channels == sample[:, None, None]) + in_test * (
+        channels == test[:, None, None]
+    )
+    fixation = jnp.broadcast_to((steps < t_resp)[None, :, None], (n_trials, total, 1))
+    inputs = jnp.concatenate([stim, fixation], axis=-1).astype(jnp.result_type(float))
+    inputs = inputs + noise * jax.random.normal(k_noise, inputs.shape, inputs.dtype)
+    return inputs, match.astype(jnp.int32)
+
+
+@functools.partial(jax.jit, static_argnums=tuple(range(1, 8)))
+def _frequency_discrimination(
+    key, n_trials, f_range, min_difference, stim_steps, delay_steps, response_steps, noise
+):
+    lo, hi = f_range
+    k1, k2, kp, kn = jax.random.split(key, 4)
+    f1 = jax.random.uniform(k1, (n_trials,), minval=lo, maxval=hi)
+    # f2 uniform on [lo, f1 - d] U [f1 + d, hi], d = min_difference
+    below = jnp.maximum(f1 - min_difference - lo, 0.0)
+    above = jnp.maximum(hi - f1 - min_difference, 0.0)
+    s = jax.random.uniform(k2, (n_trials,)) * (below + above)
+    f2 = jnp.where(s < below, lo + s, f1 + min_difference + (s - below))
+    phases = jax.random.uniform(kp, (2, n_trials), maxval=2 * math.pi)
+    t = jnp.arange(stim_steps)
+    burst1 = jnp.sin(2 * math.pi * f1[:, None] * t + phases[0][:, None])
+    burst2 = jnp.sin(2 * math.pi * f2[:, None] * t + phases[1][:, None])
+    blank = jnp.zeros((n_trials, delay_steps))
+    tail = jnp.zeros((n_trials, response_steps))
+    u = jnp.concatenate([burst1, blank, burst2, tail], axis=1)[..., None]
+    u = u + noise * jax.random.normal(kn, u.shape, u.dtype)
+    return u.astype(jnp.result_type(float)), (f1 > f2).astype(jnp.int32)
+
+
+@functools.partial(jax.jit, static_argnums=tuple(range(1, 5)))
+def _sine_generation(key, n_trials, n_steps, f_range, cue_steps):
+    lo, hi = f_range
+    f = jax.random.uniform(key, (n_trials,), minval=lo, maxval=hi)
+    t = jnp.arange(n_steps)
+    cue = jnp.broadcast_to(((f - lo) / (hi - lo))[:, None], (n_trials, n_steps))
+    go = jnp.broadcast_to((t < cue_steps).astype(f.dtype), (n_trials, n_steps))
+    after = t >= cue_steps
+    target = jnp.where(after, jnp.sin(2 * math.pi * f[:, None] * (t - cue_steps)), 0.0)
+    inputs = jnp.stack([cue, go], axis=-1).astype(jnp.result_type(float))
+    return inputs, target[..., None].astype(jnp.result_type(float))
+
+
+@functools.partial(jax.jit, static_argnums=tuple(range(1, 7)))
+def _sequence_classification(
+    key, n_trials, n_symbols, pulse_steps, gap_steps, response_steps, noise
+):
     perms = jnp.asarray(list(itertools.permutations(range(n_symbols))))
     k_label, k_noise = jax.random.split(key)
     labels = jax.random.randint(k_label, (n_trials,), 0, perms.shape[0])

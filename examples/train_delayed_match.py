@@ -21,7 +21,7 @@ import optax
 
 from brainmass_fn import tasks
 from brainmass_fn.oscillator_network import OscillatorNetwork
-from brainmass_fn.train import EarlyStopping, train
+from brainmass_fn.train import EarlyStopping, TrainResult, train
 
 RESPONSE = 10  # response window, steps (the task's response_steps)
 
@@ -31,6 +31,47 @@ def loss_fn(model, inputs, labels):
     outputs = jax.vmap(model)(inputs)
     loss = tasks.window_cross_entropy(outputs, labels, RESPONSE)
     return loss, {"accuracy": tasks.window_accuracy(outputs, labels, RESPONSE)}
+
+
+def run(
+    nodes: int = 32,
+    epochs: int = 60,
+    trials: int = 2048,
+    batch: int = 64,
+    lr: float = 3e-3,
+    seed: int = 0,
+    patience: int = 15,
+    stimuli: int = 4,
+    noise: float = 0.3,
+    progress: bool = True,
+) -> tuple[TrainResult, float, float]:
+    """Train and test; returns ``(result, held-out accuracy, training seconds)``."""
+    key = jax.random.key(seed)
+    k_net, k_train, k_val, k_test, k_shuffle = jax.random.split(key, 5)
+    task = dict(n_stimuli=stimuli, noise=noise, response_steps=RESPONSE)
+    train_set = tasks.delayed_match_to_sample(k_train, trials, **task)
+    val_set = tasks.delayed_match_to_sample(k_val, 512, **task)
+    test_set = tasks.delayed_match_to_sample(k_test, 1024, **task)
+
+    net = OscillatorNetwork.init(k_net, nodes, n_inputs=train_set[0].shape[-1], n_outputs=2)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as ckpt:
+        result = train(
+            net,
+            loss_fn,
+            train_set,
+            optax.chain(optax.clip_by_global_norm(1.0), optax.adam(lr)),
+            epochs=epochs,
+            batch_size=batch,
+            key=k_shuffle,
+            val_data=val_set,
+            early_stopping=EarlyStopping(patience=patience, monitor="accuracy", mode="max"),
+            checkpoint=ckpt,
+            progress=progress,
+        )
+    elapsed = time.perf_counter() - start
+    _, metrics = loss_fn(result.model, *test_set)
+    return result, float(metrics["accuracy"]), elapsed
 
 
 def main() -> None:
@@ -45,37 +86,13 @@ def main() -> None:
     parser.add_argument("--stimuli", type=int, default=4, help="number of sample stimuli")
     parser.add_argument("--noise", type=float, default=0.3, help="input noise std")
     args = parser.parse_args()
-
-    key = jax.random.key(args.seed)
-    k_net, k_train, k_val, k_test, k_shuffle = jax.random.split(key, 5)
-    task = dict(n_stimuli=args.stimuli, noise=args.noise, response_steps=RESPONSE)
-    train_set = tasks.delayed_match_to_sample(k_train, args.trials, **task)
-    val_set = tasks.delayed_match_to_sample(k_val, 512, **task)
-    test_set = tasks.delayed_match_to_sample(k_test, 1024, **task)
-
-    net = OscillatorNetwork.init(k_net, args.nodes, n_inputs=train_set[0].shape[-1], n_outputs=2)
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as ckpt:
-        result = train(
-            net,
-            loss_fn,
-            train_set,
-            optax.chain(optax.clip_by_global_norm(1.0), optax.adam(args.lr)),
-            epochs=args.epochs,
-            batch_size=args.batch,
-            key=k_shuffle,
-            val_data=val_set,
-            early_stopping=EarlyStopping(patience=args.patience, monitor="accuracy", mode="max"),
-            checkpoint=ckpt,
-        )
-    elapsed = time.perf_counter() - start
-    _, metrics = loss_fn(result.model, *test_set)
+    result, accuracy, elapsed = run(**vars(args))
     print(result)
     for epoch, (tl, va) in enumerate(
         zip(result.history["train_loss"], result.history["val_accuracy"], strict=True), 1
     ):
         print(f"epoch {epoch:3d}  train loss {tl:.4f}  val accuracy {va:.3f}")
-    print(f"held-out test accuracy: {float(metrics['accuracy']):.3f} (chance 0.5)")
+    print(f"held-out test accuracy: {accuracy:.3f} (chance 0.5)")
     print(f"training wall time: {elapsed:.1f} s (best epoch {result.best_epoch})")
 
 
