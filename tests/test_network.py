@@ -177,6 +177,26 @@ def test_vmap_over_coupling_equals_loop():
     assert not np.allclose(batched[0], batched[-1])
 
 
+def test_vmap_over_speed_with_linear_delays_and_grad_of_batch():
+    """Batched tap weights (vmap over speed) and reverse mode through the batching rule."""
+    net = net3(lengths=L3 * 1.37, delays="linear")
+    speeds = jnp.asarray([1.99, 2.0, 2.01])
+
+    def run(v):
+        n = eqx.tree_at(lambda m: m.speed, net, v)
+        return simulate(n, 10.0, 0.1, y0=X03, solver="euler").ys
+
+    one_run = jax.jit(run)
+    batched = jax.jit(jax.vmap(run))(speeds)
+    for i, v in enumerate(speeds):
+        np.testing.assert_allclose(batched[i], one_run(v), rtol=1e-5, atol=1e-6)
+    grads = jax.jit(jax.grad(lambda vs: jnp.sum(jax.vmap(run)(vs)[:, -1, 0])))(speeds)
+    one_grad = jax.jit(jax.grad(lambda v: jnp.sum(run(v)[-1, 0])))
+    for i, v in enumerate(speeds):
+        np.testing.assert_allclose(grads[i], one_grad(v), rtol=1e-4, atol=1e-6)
+    assert np.all(np.abs(np.asarray(grads)) > 1e-6)
+
+
 def _loss(net):
     traj = simulate(net, 30.0, 0.1, y0=X03, solver="euler", sample_period=1.0)
     return jnp.mean(traj["x"] ** 2) + jnp.mean(traj["y"][-5:])
