@@ -161,25 +161,20 @@ class OscillatorNetwork(eqx.Module):
                 raise ValueError(
                     f"{name}={(lo, hi)} must lie strictly inside {name}_bounds={(blo, bhi)}."
                 )
-        ka, kw, kc, ki, ko = jax.random.split(key, 5)
-        dtype = jnp.result_type(float)
-        node = Hopf(
-            a=Param(jax.random.uniform(ka, (n_nodes,), dtype, *a), *a_bounds),
-            w=Param(jax.random.uniform(kw, (n_nodes,), dtype, *w), *w_bounds),
-        )
-        return cls(
-            node=node,
-            coupling=Param(
-                coupling_gain / np.sqrt(n_nodes) * jax.random.normal(kc, (n_nodes, n_nodes), dtype)
-            ),
-            w_in=Param(
-                input_gain / np.sqrt(n_inputs) * jax.random.normal(ki, (n_nodes, n_inputs), dtype)
-            ),
-            bias=Param(jnp.zeros(n_nodes, dtype)),
-            w_out=Param(jax.random.normal(ko, (n_outputs, n_nodes), dtype) / np.sqrt(n_nodes)),
-            b_out=Param(jnp.zeros(n_outputs, dtype)),
-            dt=float(dt),
-            substeps=int(substeps),
+        return _build(
+            cls,
+            key,
+            int(n_nodes),
+            int(n_inputs),
+            int(n_outputs),
+            float(dt),
+            int(substeps),
+            tuple(map(float, a)),
+            tuple(map(float, w)),
+            tuple(map(float, a_bounds)),
+            tuple(map(float, w_bounds)),
+            float(coupling_gain),
+            float(input_gain),
         )
 
     @property
@@ -240,6 +235,45 @@ class OscillatorNetwork(eqx.Module):
     def __call__(self, inputs: Float[Array, " time inputs"]) -> Float[Array, " time outputs"]:
         """Readout after each input sample, shape ``(time, n_outputs)``."""
         return self.readout(self.states(inputs))
+
+
+@eqx.filter_jit
+def _build(
+    cls,
+    key,
+    n_nodes,
+    n_inputs,
+    n_outputs,
+    dt,
+    substeps,
+    a,
+    w,
+    a_bounds,
+    w_bounds,
+    coupling_gain,
+    input_gain,
+) -> OscillatorNetwork:
+    # arguments checked by `OscillatorNetwork.init`; one compiled program per set of sizes
+    ka, kw, kc, ki, ko = jax.random.split(key, 5)
+    dtype = jnp.result_type(float)
+    node = Hopf(
+        a=Param(jax.random.uniform(ka, (n_nodes,), dtype, *a), *a_bounds),
+        w=Param(jax.random.uniform(kw, (n_nodes,), dtype, *w), *w_bounds),
+    )
+    return cls(
+        node=node,
+        coupling=Param(
+            coupling_gain / np.sqrt(n_nodes) * jax.random.normal(kc, (n_nodes, n_nodes), dtype)
+        ),
+        w_in=Param(
+            input_gain / np.sqrt(n_inputs) * jax.random.normal(ki, (n_nodes, n_inputs), dtype)
+        ),
+        bias=Param(jnp.zeros(n_nodes, dtype)),
+        w_out=Param(jax.random.normal(ko, (n_outputs, n_nodes), dtype) / np.sqrt(n_nodes)),
+        b_out=Param(jnp.zeros(n_outputs, dtype)),
+        dt=float(dt),
+        substeps=int(substeps),
+    )
 
 
 def _shape(x: Any) -> tuple[int, ...]:
