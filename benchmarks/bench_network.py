@@ -128,17 +128,22 @@ def case_ours_grad(repeats: int, block: int) -> dict:
         return jnp.mean(simulate(n, SHORT, DT, y0=y0, solver="euler", block=block)["x"] ** 2)
 
     fwd = jax.jit(loss)
-    grad = jax.jit(jax.grad(loss))
+    grad = jax.jit(jax.grad(loss))  # reverse mode
+    fwd_mode = jax.jit(jax.jacfwd(loss))  # forward mode: one tangent for scalar K
     k = jnp.asarray(K, jnp.float32)
     f = _timed(lambda: fwd(k).block_until_ready(), repeats)
     g = _timed(lambda: grad(k).block_until_ready(), repeats)
+    j = _timed(lambda: fwd_mode(k).block_until_ready(), repeats)
     return {
         "compile_s": g["compile_s"],
         "warm_s": g["warm_s"],
         "forward_1s_warm_s": f["warm_s"],
         "grad_over_forward": g["warm_s"] / f["warm_s"],
+        "jacfwd_warm_s": j["warm_s"],
+        "jacfwd_over_forward": j["warm_s"] / f["warm_s"],
         "steps": int(SHORT / DT),
         "grad": float(grad(k)),
+        "grad_jacfwd": float(fwd_mode(k)),
     }
 
 
@@ -229,7 +234,7 @@ CASES = [
     ("ours-f64-noise", "ours, float64, OU noise, 10 s"),
     ("neurolib", "neurolib 0.6.2, float64, deterministic, 10 s"),
     ("neurolib-noise", "neurolib 0.6.2, float64, OU noise, 10 s"),
-    ("ours-grad", "ours, f32, grad wrt K through 1 s"),
+    ("ours-grad", "ours, f32, reverse-mode grad wrt K, 1 s"),
     ("ours-vmap16", "ours, f32, vmap x16 over K, 1 s each"),
 ]
 
@@ -326,6 +331,10 @@ def main() -> None:
         print(
             f"\ngrad through 1 s: {g['warm_s']:.3f} s = {g['grad_over_forward']:.2f} x our "
             f"forward of 1 s ({g['forward_1s_warm_s']:.3f} s); dL/dK = {g['grad']:.4g}"
+        )
+        print(
+            f"forward-mode (jax.jacfwd) through 1 s: {g['jacfwd_warm_s']:.3f} s = "
+            f"{g['jacfwd_over_forward']:.2f} x forward; dL/dK = {g['grad_jacfwd']:.4g}"
         )
     if "ours-vmap16" in results and "speedup_vs_loop" in results["ours-vmap16"]:
         v = results["ours-vmap16"]

