@@ -3,6 +3,8 @@ defaults and units; docs/models.md is generated from it; every model fills the
 node-model contract."""
 
 import dataclasses
+import shutil
+import subprocess
 from pathlib import Path
 
 import jax
@@ -93,3 +95,30 @@ def test_docs_are_generated_from_the_registry():
         "docs/models.md is stale; regenerate it with "
         "`python -m brainmass_fn.models._registry > docs/models.md`"
     )
+
+
+PEERS = {
+    "make_zoo_tvb.py": Path("/work/peers/tvb/bin/python"),
+    "make_zoo_neurolib.py": Path("/work/peers/neurolib/bin/python"),
+    "make_zoo_threshold_linear.py": Path("/work/peers/tvb/bin/python"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.oracle
+@pytest.mark.parametrize("script", sorted(PEERS))
+def test_stored_reference_traces_regenerate_from_the_peers(script, tmp_path):
+    """Re-run a make_zoo_*.py script with its peer venv; the traces must be unchanged."""
+    python = PEERS[script]
+    if not python.exists():
+        pytest.skip(f"{python} not found: create the peer venv as {script}'s docstring says")
+    data = Path(__file__).parent / "data"
+    shutil.copy(data / script, tmp_path / script)
+    subprocess.run([str(python), script], cwd=tmp_path, check=True, capture_output=True)
+    made = sorted(tmp_path.glob("zoo_*.npz"))
+    assert made
+    for path in made:
+        new, old = np.load(path), np.load(data / path.name)
+        for key in ("ys", "vf_dfun"):
+            if key in old:
+                np.testing.assert_allclose(new[key], old[key], rtol=1e-12, atol=1e-14)
