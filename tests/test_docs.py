@@ -23,6 +23,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,8 @@ PAGES: dict[str, bool] = {
     "index.md": False,
     "neural-mass.md": False,
     "differentiable.md": False,
-    "fitting.md": False,
-    "gradient-free.md": False,
+    "fitting.md": True,  # ~30-60 s: two fits, an FD scan and a float64 gradient check
+    "gradient-free.md": True,  # ~30-60 s: three fits
     "extending.md": False,
     "training.md": True,  # owned by the training engineer; executed if present
     "case-study.md": True,
@@ -87,14 +88,21 @@ def run_page(name: str, workdir: Path) -> int:
     """Execute the page's blocks in one namespace; returns the number of blocks."""
     blocks = python_blocks(DOCS / name)
     assert blocks, f"{name} has no ```python blocks"
-    namespace: dict = {"__name__": f"docs_{Path(name).stem.replace('-', '_')}"}
+    # a real module, so that classes defined on the page (dataclasses, equinox
+    # Modules) can find their module in sys.modules
+    module = types.ModuleType(f"docs_{Path(name).stem.replace('-', '_')}")
+    namespace = module.__dict__
+    sys.modules[module.__name__] = module
     cwd = os.getcwd()
     os.chdir(workdir)
     try:
         for i, block in enumerate(blocks, 1):
             buffer = io.StringIO()
             with contextlib.redirect_stdout(buffer):
-                exec(compile(block, f"{name}[block {i}]", "exec"), namespace)
+                # dont_inherit: this file's `from __future__ import annotations` must
+                # not leak into the page's code
+                code = compile(block, f"{name}[block {i}]", "exec", dont_inherit=True)
+                exec(code, namespace)
             got = buffer.getvalue().splitlines()
             want = expected_output(block)
             where = f"{name}, block {i}"
@@ -107,6 +115,7 @@ def run_page(name: str, workdir: Path) -> int:
                     assert lines_match(g, w), f"{where}: printed {g!r}, the page says {w!r}"
     finally:
         os.chdir(cwd)
+        sys.modules.pop(module.__name__, None)
     return len(blocks)
 
 
