@@ -102,6 +102,10 @@ class AdditiveNoise(AbstractNoise):
         names = model.input_names if self.variables is None else self.variables
         return _rows(names, model.state_names, "state variables")
 
+    def rows(self, model: AbstractNeuralMass) -> tuple[int, ...]:
+        """Positions of the noisy variables in the model's state."""
+        return self._selected(model)
+
     def n_draws(self, model):
         return len(self._selected(model))
 

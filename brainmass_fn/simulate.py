@@ -28,13 +28,14 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import lineax
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .delays import DEFAULT_BLOCK
 from .models._base import AbstractNeuralMass
 from .network import Network
-from .noise import AbstractNoise
+from .noise import AbstractNoise, AdditiveNoise
 from .params import resolve
 from .solvers import get_solver, is_adaptive
 from .units import to_canonical
@@ -132,7 +133,11 @@ def simulate(
         max_steps: step budget; default the fixed-step count, or ``max(4096,
             16 * duration / dt)`` for adaptive solvers.
         noise: a noise source (`AdditiveNoise`, `OUNoise`) for a node model; a
-            `Network` carries its own in ``network.noise``.
+            `Network` carries its own in ``network.noise``. With ``solver="euler"`` or
+            ``"heun"`` (names) noise runs in the fixed-step scan solver; with a diffrax
+            solver instance (e.g. ``diffrax.Euler()``, ``diffrax.ShARK()``) and
+            `AdditiveNoise`, undelayed models are solved as a diffrax SDE with a
+            ``VirtualBrownianTree`` built from ``key``.
         key: ``jax.random`` key for the noise; same key, same run, bit for bit.
         block: steps per block of the fixed-step delay solver (see
             `brainmass_fn.delays`); the noise stream depends on it.
@@ -152,11 +157,18 @@ def simulate(
             "Noise given twice: the Network has noise and simulate got noise=...; pass one."
         )
     net_noise = model.noise if isinstance(model, Network) else None
-    if (
-        noise is not None
-        or net_noise is not None
-        or (isinstance(model, Network) and model.has_delays)
-    ):
+    delayed = isinstance(model, Network) and model.has_delays
+    sde_noise = noise if noise is not None else net_noise
+    if sde_noise is not None and not delayed and isinstance(solver, diffrax.AbstractSolver):
+        # a diffrax SDE: drift + additive diffusion driven by a VirtualBrownianTree
+        if not isinstance(sde_noise, AdditiveNoise):
+            raise ValueError(
+                "A diffrax solver instance with noise solves an SDE with AdditiveNoise only; "
+                "for OUNoise use solver='euler' or 'heun' (the fixed-step solver)."
+            )
+        if key is None:
+            raise ValueError("This run has noise: pass key=jax.random.key(seed).")
+    elif noise is not None or net_noise is not None or delayed:
         if adjoint is not None:
             raise ValueError(
                 "adjoint applies to diffrax solves; delayed or noisy runs use the fixed-step "
@@ -189,6 +201,24 @@ def simulate(
         drive = zero if stimulus is None else zero + jnp.asarray(stimulus(t))
         return model.vector_field(t, y, drive, args)
 
+    terms: diffrax.AbstractTerm = diffrax.ODETerm(vector_field)
+    if sde_noise is not None:
+        node = model.node if isinstance(model, Network) else model
+        rows = sde_noise.rows(node)
+        mask = jnp.asarray([1.0 if r in rows else 0.0 for r in range(node.n_state)], y0.dtype)
+        diffusion = jnp.broadcast_to(
+            mask.reshape((-1,) + (1,) * len(nodes)) * sde_noise.sigma, y0.shape
+        ).astype(y0.dtype)
+        brownian = diffrax.VirtualBrownianTree(
+            0.0, duration, tol=dt / 2, shape=jax.ShapeDtypeStruct(y0.shape, y0.dtype), key=key
+        )
+        terms = diffrax.MultiTerm(
+            terms,
+            diffrax.ControlTerm(
+                lambda t, y, args: lineax.DiagonalLinearOperator(diffusion), brownian
+            ),
+        )
+
     adaptive = is_adaptive(solver)
     n_fixed = int(math.ceil(duration / dt - 1e-9))
     if max_steps is None:
@@ -197,7 +227,7 @@ def simulate(
         diffrax.PIDController(rtol=rtol, atol=atol) if adaptive else diffrax.ConstantStepSize()
     )
     solution = diffrax.diffeqsolve(
-        diffrax.ODETerm(vector_field),
+        terms,
         get_solver(solver),
         t0=0.0,
         t1=duration,
