@@ -1,31 +1,119 @@
-"""brainmass_fn: differentiable whole-brain neural-mass modelling in JAX."""
+"""brainmass_fn: differentiable whole-brain neural-mass modelling in JAX.
 
-from . import models
+Construct (models, `Network`, coupling, delays, noise), simulate (`simulate`), observe
+(`forward`: BOLD, EEG/MEG; `metrics`: FC, FCD, spectra), compare (`losses`), fit
+(`fit`) and train (`train`). Submodules hold the full API; the names below are the
+ones used every day.
+"""
+
+from . import coupling, data, forward, losses, metrics, models, noise, signal, tasks
+from .data import Connectome, available_connectomes, load_connectome
 from .fit import FitResult, fit
+from .forward import BalloonWindkessel, bold, bold_times, eeg_lead_field, project
 from .gradcheck import GradCheck, check_gradient
-from .models import AbstractNeuralMass, Hopf, MontbrioPazoRoxin, WilsonCowan
+from .losses import (
+    amplitude_loss,
+    fc_correlation_loss,
+    fc_mse_loss,
+    fcd_ks_distance,
+    fcd_ks_smooth,
+    fcd_wasserstein,
+    spectral_loss,
+)
+from .metrics import amplitude, fc, fcd, peak_frequency, upper_triangle, welch
+from .models import (
+    AbstractNeuralMass,
+    CoombesByrne,
+    FitzHughNagumo,
+    Generic2dOscillator,
+    Hopf,
+    JansenRit,
+    Kuramoto,
+    LarterBreakspear,
+    Linear,
+    MontbrioPazoRoxin,
+    ReducedWongWang,
+    ThresholdLinear,
+    WilsonCowan,
+    WongWangDeco,
+)
+from .network import Network
+from .noise import AdditiveNoise, OUNoise
+from .oscillator_network import OscillatorNetwork
 from .params import Param, param_values, resolve, trainable
+from .signal import bandpass, detrend, zscore
 from .simulate import Trajectory, simulate
+from .train import EarlyStopping, TrainResult, train, trainable_with_arrays
 from .units import UnitError, ureg
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AbstractNeuralMass",
+    "AdditiveNoise",
+    "BalloonWindkessel",
+    "Connectome",
+    "CoombesByrne",
+    "EarlyStopping",
     "FitResult",
+    "FitzHughNagumo",
+    "Generic2dOscillator",
     "GradCheck",
     "Hopf",
+    "JansenRit",
+    "Kuramoto",
+    "LarterBreakspear",
+    "Linear",
     "MontbrioPazoRoxin",
+    "Network",
+    "OUNoise",
+    "OscillatorNetwork",
     "Param",
+    "ReducedWongWang",
+    "ThresholdLinear",
+    "TrainResult",
     "Trajectory",
     "UnitError",
     "WilsonCowan",
+    "WongWangDeco",
+    "amplitude",
+    "amplitude_loss",
+    "available_connectomes",
+    "bandpass",
+    "bold",
+    "bold_times",
     "check_gradient",
+    "coupling",
+    "data",
+    "detrend",
+    "eeg_lead_field",
+    "fc",
+    "fc_correlation_loss",
+    "fc_mse_loss",
+    "fcd",
+    "fcd_ks_distance",
+    "fcd_ks_smooth",
+    "fcd_wasserstein",
     "fit",
+    "forward",
+    "load_connectome",
+    "losses",
+    "metrics",
     "models",
+    "noise",
     "param_values",
+    "peak_frequency",
+    "project",
     "resolve",
+    "signal",
     "simulate",
+    "spectral_loss",
+    "tasks",
+    "train",
     "trainable",
+    "trainable_with_arrays",
+    "upper_triangle",
     "ureg",
+    "welch",
+    "zscore",
 ]
