@@ -41,6 +41,8 @@ PAGES: dict[str, bool] = {
     "extending.md": False,
     "training.md": True,  # owned by the training engineer; executed if present
     "case-study.md": True,
+    "cli.md": False,
+    "scale-out.md": False,
 }
 #: pages with no code to run (reference material)
 NO_CODE = {"models.md", "api.md", "references.md"}
