@@ -29,7 +29,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .delays import DEFAULT_BLOCK
@@ -379,6 +378,11 @@ def _simulate_fixed(
     _, xs = jax.lax.scan(run_block, (y0, hist0, u0), jnp.arange(n_blocks))
     xs = xs.reshape((n_blocks * block, *y0.shape))
     ts = sample_times(duration, sample_period, transient)
-    index = first + every * np.arange(ts.shape[0])
-    ys = jnp.concatenate([y0[None], xs[index[index > 0] - 1]]) if index[0] == 0 else xs[index - 1]
+    # samples are steps first + every * k; xs[m] is the state after step m + 1 (static
+    # strided slices, not a gather)
+    last = first + every * (ts.shape[0] - 1)
+    if first == 0:
+        ys = jnp.concatenate([y0[None], xs[every - 1 : last : every]])
+    else:
+        ys = xs[first - 1 : last : every]
     return Trajectory(ts=ts.astype(dtype), ys=ys, state_names=node.state_names)
