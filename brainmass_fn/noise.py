@@ -24,11 +24,13 @@ from __future__ import annotations
 import abc
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from .models._base import AbstractNeuralMass
-from .params import canonical_field
+from .params import canonical_field, is_param
 
 __all__ = ["AbstractNoise", "AdditiveNoise", "OUNoise"]
 
@@ -45,6 +47,16 @@ def _rows(names: tuple[str, ...] | None, available: tuple[str, ...], what: str) 
             )
         rows.append(available.index(name))
     return tuple(rows)
+
+
+def _check_nonnegative(value, name: str, strict: bool = False) -> None:
+    if is_param(value) or isinstance(value, jax.core.Tracer):
+        return
+    v = np.asarray(value)
+    bad = np.any(v <= 0) if strict else np.any(v < 0)
+    if bad or not np.all(np.isfinite(v)):
+        need = "> 0" if strict else ">= 0"
+        raise ValueError(f"{name} must be finite and {need}, got {v}.")
 
 
 def _place(values: Array, rows: tuple[int, ...], n: int) -> Array:
@@ -98,6 +110,9 @@ class AdditiveNoise(AbstractNoise):
     sigma: Float[Array, " *nodes"] = canonical_field(0.0, name="sigma")
     variables: tuple[str, ...] | None = eqx.field(static=True, default=None)
 
+    def __check_init__(self):
+        _check_nonnegative(self.sigma, "AdditiveNoise sigma")
+
     def _selected(self, model: AbstractNeuralMass) -> tuple[int, ...]:
         names = model.input_names if self.variables is None else self.variables
         return _rows(names, model.state_names, "state variables")
@@ -129,6 +144,10 @@ class OUNoise(AbstractNoise):
     tau: Float[Array, " *nodes"] = canonical_field(5.0, "ms", "tau")
     mean: Float[Array, " *nodes"] = canonical_field(0.0, name="mean")
     variables: tuple[str, ...] | None = eqx.field(static=True, default=None)
+
+    def __check_init__(self):
+        _check_nonnegative(self.sigma, "OUNoise sigma")
+        _check_nonnegative(self.tau, "OUNoise tau (ms)", strict=True)
 
     def _selected(self, model: AbstractNeuralMass) -> tuple[int, ...]:
         return _rows(self.variables, model.input_names, "input variables")

@@ -137,6 +137,10 @@ def test_noise_errors_are_clear():
         simulate(Decay(), 1.0, 0.1, noise=AdditiveNoise(sigma=0.1), solver="euler")
     with pytest.raises(ValueError, match="not one of the model's"):
         gw_like(AdditiveNoise(sigma=0.1, variables=("z",)))
+    with pytest.raises(ValueError, match="sigma must be finite and >= 0"):
+        AdditiveNoise(sigma=-0.1)
+    with pytest.raises(ValueError, match="tau"):
+        OUNoise(sigma=0.1, tau=0.0)
     with pytest.raises(ValueError, match="Noise given twice"):
         simulate(
             gw_like(AdditiveNoise(sigma=0.1)), 1.0, 0.1, noise=OUNoise(), key=jax.random.key(0)
