@@ -411,13 +411,18 @@ def _run_fit(
     if figure is not None:
         from .plot import fit_figure, save_figure
 
-        fitted = ", ".join(f"{k} = {v:.3g}" for k, v in result.values.items())
+        units = {row[0]: row[3] for row in result.summary()}
+        fitted = ", ".join(
+            f"{k} = {v:.3g}" + ("" if units.get(k) in ("1", "", None) else f" {units[k]}")
+            for k, v in result.values.items()
+        )
         fig = fit_figure(
             result.fc_fitted,
             result.fc_empirical,
             result.losses,
             fc_initial=result.fc_initial,
-            title=f"{title}: {config.model} on {config.connectome}, fitted {fitted}",
+            title=f"{title}: {config.model} network on {config.connectome}, {config.strategy} "
+            f"fit of {fitted}",
         )
         save_figure(fig, figure, force=args.force)
         print(f"wrote {figure}")

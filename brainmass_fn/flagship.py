@@ -30,8 +30,12 @@ so every round starts from exact delays (one compilation per round). The reporte
 initial and final losses are always evaluated on Networks built at those values. In
 this slow regime the delays (about 1-25 ms) are short against the BOLD time scale and
 the loss depends only weakly on speed: expect ``K`` to move most and ``v`` to stay
-near where it starts (see Cabral et al. 2014, NeuroImage
-96:290, for regimes where delays shape FC).
+near where it starts (see Cabral et al. 2014, NeuroImage 90:423, for regimes where
+delays shape FC).
+
+The same pipeline, with another model, other fitted parameters (any node parameter,
+``K``, ``speed``) or a gradient-free strategy (nevergrad CMA-ES), is what
+``brainmass-fn fit config.toml`` runs (`FlagshipConfig` holds every setting).
 """
 
 from __future__ import annotations
@@ -91,7 +95,8 @@ class FlagshipConfig:
             name (``"CMA"``, ``"NGOpt"``, ...; gradient-free, one generation per step).
         steps: gradient steps (or generations) in all.
         rounds: rebuilds of the Network at the current speed (>= 1).
-        learning_rate: optax step on the unconstrained parameters.
+        learning_rate: initial optax step on the unconstrained parameters, decayed
+            to 5 % over each round by a cosine schedule.
         population: nevergrad candidates per generation (default CMA's rule).
         seed: noise seed (fixed during the fit).
     """
@@ -187,10 +192,14 @@ class FlagshipConfig:
     def strategy_object(self) -> Any:
         """The `fit` strategy this config names."""
         name = self.strategy
+        # a cosine-decayed step per round: large moves first, then settling (FC losses
+        # have cliffs near the network's instability that a constant Adam step overshoots)
+        per_round = max(self.steps // self.rounds, 1)
+        schedule = optax.cosine_decay_schedule(self.learning_rate, per_round, alpha=0.05)
         if name.lower() == "adam":
-            return optax.adam(self.learning_rate)
+            return optax.adam(schedule)
         if name.lower() == "sgd":
-            return optax.sgd(self.learning_rate)
+            return optax.sgd(schedule)
         from .fit import Nevergrad
 
         return Nevergrad(name, population=self.population, seed=self.seed)

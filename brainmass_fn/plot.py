@@ -224,10 +224,10 @@ def fit_figure(
     ax_sc.set_xlabel("empirical FC")
     ax_sc.set_ylabel("simulated FC")
     ax_sc.set_title("region pairs")
-    ax_sc.legend(frameon=False, markerscale=4, loc="upper left")
+    ax_sc.legend(frameon=False, markerscale=4, loc="lower right")
     ax_loss = fig.add_subplot(grid[1, :])
     plot_loss(losses, ax=ax_loss, label="loss  1 - r(FC)")
-    ax_loss.set_title("gradient descent (Adam) on K and speed")
+    ax_loss.set_title("fit progress")
     if title:
         fig.suptitle(title)
     return fig
