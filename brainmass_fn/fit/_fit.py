@@ -2,100 +2,166 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 from jaxtyping import Array, PyTree
 from tqdm.auto import tqdm
 
 from ..params import trainable
-from ._gradient import gradient_step, loss_only
+from ._adapter import AbstractAdapter
+from ._checkpoint import load_checkpoint, save_checkpoint
+from ._nevergrad import Nevergrad, NevergradAdapter, is_nevergrad
+from ._optax import OptaxAdapter
+from ._optimistix import OptimistixAdapter, is_optimistix
 from ._result import FitResult
 
 __all__ = ["fit"]
 
 
-def _strategy_name(strategy: object) -> str:
+def _adapter(
+    loss: Callable, strategy: Any, params: PyTree, diff: PyTree, static: PyTree, steps: int
+) -> AbstractAdapter:
     if isinstance(strategy, optax.GradientTransformation):
-        return "optax"
-    return type(strategy).__name__
+        return OptaxAdapter(loss, strategy, static)
+    if is_optimistix(strategy):
+        return OptimistixAdapter(loss, strategy, static, diff)
+    if is_nevergrad(strategy):
+        if not isinstance(strategy, Nevergrad):
+            strategy = Nevergrad(strategy)
+        return NevergradAdapter(loss, strategy, params, static, steps)
+    raise TypeError(
+        "strategy must be an optax GradientTransformation (e.g. optax.adam(1e-2)), an "
+        "optimistix minimiser or least-squares solver (e.g. optimistix.BFGS(rtol=1e-6, "
+        "atol=1e-6), optimistix.LevenbergMarquardt(...)), or a nevergrad optimiser "
+        "(brainmass_fn.fit.Nevergrad('CMA') or nevergrad.optimizers.CMA); "
+        f"got {type(strategy).__name__}."
+    )
 
 
 def fit(
     loss: Callable[[PyTree], Array],
     params: PyTree,
-    strategy: optax.GradientTransformation,
+    strategy: Any,
     *,
     steps: int = 100,
     progress: bool = True,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 10,
+    resume: bool = False,
+    callback: Callable[[int, float, float], bool | None] | None = None,
 ) -> FitResult:
     """Minimise ``loss(params)`` over the trainable leaves of ``params``.
 
     Args:
         loss: a pure function of the *resolved* params (every `Param` replaced by
-            its value) returning a scalar; it may simulate, apply forward models and
-            compare with data.
+            its value) returning a scalar, or an array of residuals ``r`` that is
+            read as the objective ``sum(r**2)`` (least-squares solvers need this
+            form). It may simulate, apply forward models and compare with data.
         params: any pytree (a model, a network, a dict). Leaves wrapped in `Param`
             are fitted (through their bound transforms); with no `Param` at all,
-            every floating-point array leaf is fitted.
-        strategy: an optax ``GradientTransformation`` (e.g. ``optax.adam(0.1)``);
-            gradients come from ``jax.value_and_grad`` through the simulation.
-        steps: number of optimiser steps.
-        progress: show a progress bar with the current loss (when on a terminal).
+            every floating-point array leaf is fitted. Array-valued params (one
+            value per region, ``Param(jnp.full(80, 0.1))``) work like scalars.
+        strategy: one of
+            - an optax ``GradientTransformation`` (``optax.adam(0.1)``): gradients
+              by ``jax.value_and_grad`` through the simulation, one per step;
+            - an optimistix minimiser (``optx.BFGS``, ``optx.NonlinearCG``,
+              ``optx.NelderMead``) or least-squares solver
+              (``optx.LevenbergMarquardt``), run one solver step per step, stopping
+              early when the solver's own tolerances are met;
+            - a nevergrad optimiser (`Nevergrad` ``("CMA", population=16)``, or a
+              registry entry such as ``nevergrad.optimizers.CMA``): one step is one
+              generation, evaluated as a single ``vmap``-ed batch.
+        steps: number of steps (optimiser steps, solver iterations or generations),
+            counting the steps of a resumed checkpoint.
+        progress: show a progress bar with the current and best loss (on a terminal).
+        checkpoint: a file to save the search state to every ``checkpoint_every``
+            steps, at the end and on Ctrl-C (plus a ``.json`` sidecar).
+        checkpoint_every: steps between checkpoint saves.
+        resume: continue from ``checkpoint`` if it exists; the resumed fit makes the
+            same steps as an uninterrupted one, so it ends at the same parameters.
+        callback: ``callback(step, loss, best_loss)`` after every step; return True
+            to stop early (status ``"stopped"``).
 
     Returns:
-        A `FitResult` with the best parameters seen. The step is compiled once and
-        reused for every step (and for later fits with the same ``loss`` function
-        and parameter structure). A step whose loss or gradient is NaN/inf is
-        rejected; Ctrl-C returns the best result so far.
+        A `FitResult` with the best parameters seen. Each step is compiled once and
+        reused (also by later fits with the same ``loss`` function and parameter
+        structure). A NaN/inf loss or gradient never enters the search state: the
+        step is rejected (optax, optimistix) or the candidate scored ``+inf``
+        (nevergrad). Ctrl-C returns the best result so far (status
+        ``"interrupted"``).
     """
-    if not isinstance(strategy, optax.GradientTransformation):
-        raise TypeError(
-            f"strategy must be an optax GradientTransformation (e.g. optax.adam(1e-2)), "
-            f"got {type(strategy).__name__}."
-        )
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}.")
-    spec = trainable(params)
-    diff, static = eqx.partition(params, spec)
+    if checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}.")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=<path> to resume from.")
+    diff, static = eqx.partition(params, trainable(params))
     if not any(eqx.is_array(x) for x in jax.tree_util.tree_leaves(diff)):
         raise ValueError(
             "params has nothing to fit: wrap the values to fit in Param(...) (or pass "
             "floating-point arrays)."
         )
-    opt_state = strategy.init(diff)
-    best_diff, best_loss = diff, jnp.asarray(jnp.inf)
-    losses: list[float] = []
-    status = "completed"
+    adapter = _adapter(loss, strategy, params, diff, static, steps)
     start = time.perf_counter()
-    bar = tqdm(total=steps, desc="fit", disable=None if progress else True, leave=False)
+    loaded = load_checkpoint(checkpoint, adapter, diff) if resume else None
+    if loaded is None:
+        carry, k, losses, earlier = adapter.init(diff), 0, [], 0.0
+    else:
+        carry, k, losses, earlier = loaded
+    status = "completed"
+    bar = tqdm(
+        total=steps, initial=min(k, steps), desc=f"fit ({adapter.name})", leave=False,
+        disable=None if progress else True,
+    )  # fmt: skip
+
+    def elapsed() -> float:
+        return earlier + time.perf_counter() - start
+
+    def save() -> None:
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, adapter, carry, step=k, losses=losses, wall_time=elapsed())
+
     try:
-        for _ in range(steps):
-            diff, opt_state, best_diff, best_loss, value = gradient_step(
-                loss, strategy, diff, static, opt_state, best_diff, best_loss
-            )
-            losses.append(float(value))
-            bar.set_postfix(loss=f"{losses[-1]:.4g}", best=f"{float(best_loss):.4g}")
+        while k < steps:
+            new_carry, values, done = adapter.step(carry)
+            carry, k, losses = new_carry, k + 1, losses + values  # one assignment
+            best = adapter.best(carry)[1]
+            bar.set_postfix(loss=f"{min(values):.4g}", best=f"{best:.4g}")
             bar.update()
-        final = float(loss_only(loss, diff, static))
-        losses.append(final)
-        if np.isfinite(final) and final < float(best_loss):
-            best_diff, best_loss = diff, jnp.asarray(final)
+            if k % checkpoint_every == 0:
+                save()
+            if callback is not None and callback(k, min(values), best):
+                status = "stopped"
+                break
+            if done:
+                status = "converged"
+                break
+        save()
+        carry, extra = adapter.finish(carry)
+        losses = losses + extra
     except KeyboardInterrupt:
         status = "interrupted"
+        save()
     finally:
         bar.close()
+    best_diff, best_loss = adapter.best(carry)
+    if best_diff is None:  # interrupted before the first evaluation
+        best_diff = diff
     return FitResult(
         params=eqx.combine(best_diff, static),
         best_loss=float(best_loss),
-        losses=np.asarray(losses),
-        n_evals=len(losses),
-        wall_time=time.perf_counter() - start,
+        losses=np.asarray(losses, dtype=float),
+        n_evals=adapter.n_evals(carry, len(losses)),
+        wall_time=elapsed(),
         status=status,
-        strategy=_strategy_name(strategy),
+        strategy=adapter.name,
+        steps=k,
     )

@@ -1,0 +1,53 @@
+"""The contract between `fit`'s loop and one family of search strategies.
+
+`fit` owns the loop (progress bar, interruption, checkpoints, callback, result);
+an adapter owns the algorithm. An adapter turns the trainable raw values ``diff``
+into a *carry* (everything the algorithm needs to continue) and advances it one
+step at a time. A carry is what a checkpoint stores, so a resumed fit continues
+exactly where the saved one stopped.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import equinox as eqx
+from jaxtyping import PyTree
+
+__all__ = ["AbstractAdapter"]
+
+
+class AbstractAdapter(abc.ABC):
+    """One search family (optax, optimistix, nevergrad) behind `fit`'s loop."""
+
+    #: short name of the strategy, stored in results and checkpoints
+    name: str
+
+    @abc.abstractmethod
+    def init(self, diff: PyTree) -> Any:
+        """The carry at the start of a fit from raw values ``diff``."""
+
+    @abc.abstractmethod
+    def step(self, carry: Any) -> tuple[Any, list[float], bool]:
+        """One step: ``(new carry, objective at each evaluation made, converged?)``."""
+
+    @abc.abstractmethod
+    def best(self, carry: Any) -> tuple[PyTree, float]:
+        """The best raw values seen and their objective (``inf`` if none finite)."""
+
+    def finish(self, carry: Any) -> tuple[Any, list[float]]:
+        """Work after the last step (e.g. evaluate the final iterate); default none."""
+        return carry, []
+
+    def n_evals(self, carry: Any, n_recorded: int) -> int:
+        """Loss evaluations made so far; default one per recorded objective."""
+        return n_recorded
+
+    def save(self, carry: Any, path: str) -> None:
+        """Write ``carry`` to ``path`` (array leaves, via equinox serialisation)."""
+        eqx.tree_serialise_leaves(path, carry)
+
+    def load(self, path: str, diff: PyTree) -> Any:
+        """Read a carry saved by `save`; ``diff`` rebuilds its structure."""
+        return eqx.tree_deserialise_leaves(path, self.init(diff))

@@ -1,0 +1,199 @@
+"""Gradient-free search with nevergrad optimisers (CMA, NGOpt, DE, PSO, ...).
+
+Each step is one *generation*: ``population`` candidates are asked from the
+optimiser, evaluated together as one batch (``jax.vmap`` over the candidates inside
+one jitted call, so a generation costs one compiled program, not ``population``
+Python calls) and told back (Rapin & Teytaud 2018, *Nevergrad*; Hansen 2016, *The
+CMA evolution strategy: a tutorial*, arXiv:1604.00772).
+
+Search space, per trainable `Param`:
+
+- both bounds: nevergrad's native bounds on the *value*, ``Array(init=value,
+  lower=lower, upper=upper)``, with mutation scale ``sigma = (upper - lower) / 6``;
+- one bound or none: the unconstrained ``raw`` value (the same smooth transform the
+  gradient strategies use) with nevergrad's default ``sigma = 1`` in raw units.
+  Give both bounds to search a physically meaningful box.
+
+A candidate whose loss is NaN or inf is scored ``+inf`` (nevergrad clips it to its
+largest value); it never becomes the best.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pickle
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import nevergrad as ng
+import numpy as np
+from jaxtyping import Array, PyTree
+
+from ..params import AbstractTransform, Identity, Interval, is_param, trainable
+from ._adapter import AbstractAdapter
+from ._objective import objective
+
+__all__ = ["Nevergrad", "NevergradAdapter", "is_nevergrad"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Nevergrad:
+    """A nevergrad optimiser as a `fit` strategy.
+
+    Args:
+        optimizer: a name in ``nevergrad.optimizers.registry`` (``"CMA"``,
+            ``"NGOpt"``, ``"DE"``, ``"TwoPointsDE"``, ``"PSO"``, ...) or the registry
+            entry itself (``nevergrad.optimizers.CMA``).
+        population: candidates per generation, evaluated as one batch; default
+            ``4 + floor(3 ln d)`` for ``d`` fitted numbers (CMA-ES's default).
+        seed: seed of the optimiser's random state (fits are reproducible).
+
+    ``fit(..., steps=n)`` runs ``n`` generations, i.e. ``n * population`` loss
+    evaluations. Passing a registry entry directly as the strategy is the same as
+    ``Nevergrad(entry)``.
+    """
+
+    optimizer: Any = "CMA"
+    population: int | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        if isinstance(self.optimizer, str) and self.optimizer not in ng.optimizers.registry:
+            raise ValueError(
+                f"optimizer {self.optimizer!r} is not in nevergrad.optimizers.registry; "
+                "try 'CMA', 'NGOpt', 'DE', 'TwoPointsDE' or 'PSO'."
+            )
+        if self.population is not None and self.population < 2:
+            raise ValueError(f"population must be >= 2, got {self.population}.")
+
+    @property
+    def name(self) -> str:
+        opt = self.optimizer
+        if isinstance(opt, str):
+            return opt
+        return getattr(opt, "name", None) or getattr(opt, "__name__", type(opt).__name__)
+
+    def factory(self) -> Any:
+        opt = self.optimizer
+        return ng.optimizers.registry[opt] if isinstance(opt, str) else opt
+
+
+def is_nevergrad(strategy: object) -> bool:
+    """A `Nevergrad` strategy, or a raw nevergrad optimiser class / configured family."""
+    if isinstance(strategy, Nevergrad | ng.optimizers.base.ConfiguredOptimizer):
+        return True
+    return isinstance(strategy, type) and issubclass(strategy, ng.optimizers.base.Optimizer)
+
+
+def _leaf_transforms(params: PyTree) -> list[AbstractTransform]:
+    """The transform of each trainable raw leaf, in the order of ``tree_leaves(diff)``."""
+    diff, _ = eqx.partition(params, trainable(params))
+    out = []
+    for leaf in jax.tree_util.tree_leaves(diff, is_leaf=is_param):
+        if is_param(leaf):
+            out.extend([leaf.transform] * len(jax.tree_util.tree_leaves(leaf)))
+        elif eqx.is_array(leaf):
+            out.append(Identity())
+    return out
+
+
+def _space(diff: PyTree, transforms: list[AbstractTransform]) -> ng.p.Tuple:
+    arrays = []
+    for raw, tr in zip(jax.tree_util.tree_leaves(diff), transforms, strict=True):
+        if isinstance(tr, Interval):
+            value = np.atleast_1d(np.asarray(tr.forward(raw), dtype=float))
+            arrays.append(ng.p.Array(init=value, lower=tr.lower, upper=tr.upper))
+        else:  # nevergrad arrays need at least one axis; shapes are restored later
+            arrays.append(ng.p.Array(init=np.atleast_1d(np.asarray(raw, dtype=float))))
+    return ng.p.Tuple(*arrays)
+
+
+@eqx.filter_jit
+def _batch(loss: Callable, static: PyTree, treedef: Any, transforms: tuple, values: tuple) -> Array:
+    """Objective of every candidate: ``vmap`` over the leading (population) axis."""
+
+    def one(vals: tuple) -> Array:
+        raws = [
+            tr.inverse(v) if isinstance(tr, Interval) else v
+            for tr, v in zip(transforms, vals, strict=True)
+        ]
+        return objective(loss, jax.tree_util.tree_unflatten(treedef, raws), static)
+
+    return jax.vmap(one)(values)
+
+
+@dataclasses.dataclass
+class _Carry:
+    optimizer: Any
+    best_values: list[np.ndarray] | None
+    best_loss: float
+
+
+class NevergradAdapter(AbstractAdapter):
+    """Ask / evaluate one batch / tell, one generation per step."""
+
+    def __init__(
+        self, loss: Callable, strategy: Nevergrad, params: PyTree, static: PyTree, steps: int
+    ):
+        self.loss, self.strategy, self.static, self.steps = loss, strategy, static, steps
+        self.name = strategy.name
+        self.transforms = tuple(_leaf_transforms(params))
+        diff, _ = eqx.partition(params, trainable(params))
+        self.treedef = jax.tree_util.tree_structure(diff)
+        self.shapes = [np.shape(x) for x in jax.tree_util.tree_leaves(diff)]
+        dim = sum(int(np.size(x)) for x in jax.tree_util.tree_leaves(diff))
+        self.population = strategy.population or 4 + int(3 * math.log(max(dim, 1)))
+        self._dtype = jnp.result_type(float)
+
+    def init(self, diff: PyTree) -> _Carry:
+        space = _space(diff, list(self.transforms))
+        space.random_state = np.random.RandomState(self.strategy.seed)
+        optimizer = self.strategy.factory()(
+            parametrization=space,
+            budget=self.steps * self.population,
+            num_workers=self.population,
+        )
+        return _Carry(optimizer, None, math.inf)
+
+    def step(self, carry: _Carry) -> tuple[_Carry, list[float], bool]:
+        opt = carry.optimizer
+        cands = [opt.ask() for _ in range(self.population)]
+        values = tuple(
+            jnp.asarray(np.stack([np.reshape(c.value[i], s) for c in cands]), dtype=self._dtype)
+            for i, s in enumerate(self.shapes)
+        )
+        losses = np.asarray(_batch(self.loss, self.static, self.treedef, self.transforms, values))
+        losses = np.where(np.isfinite(losses), losses, np.inf).astype(float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
+            for c, v in zip(cands, losses, strict=True):
+                opt.tell(c, float(v))
+        i = int(np.argmin(losses))
+        if losses[i] < carry.best_loss:
+            best = [np.reshape(v, s) for v, s in zip(cands[i].value, self.shapes, strict=True)]
+            carry = _Carry(opt, best, float(losses[i]))
+        return carry, losses.tolist(), False
+
+    def best(self, carry: _Carry) -> tuple[PyTree, float]:
+        if carry.best_values is None:
+            return None, math.inf
+        raws = [
+            tr.inverse(jnp.asarray(v, dtype=self._dtype))
+            if isinstance(tr, Interval)
+            else jnp.asarray(v, dtype=self._dtype)
+            for tr, v in zip(self.transforms, carry.best_values, strict=True)
+        ]
+        return jax.tree_util.tree_unflatten(self.treedef, raws), carry.best_loss
+
+    def save(self, carry: _Carry, path: str) -> None:
+        with open(path, "wb") as f:
+            pickle.dump(carry, f)
+
+    def load(self, path: str, diff: PyTree) -> _Carry:
+        with open(path, "rb") as f:
+            return pickle.load(f)

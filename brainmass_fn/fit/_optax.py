@@ -1,0 +1,89 @@
+"""Gradient descent with any optax `GradientTransformation`.
+
+One jitted step evaluates the objective and its gradient through the simulation
+(``jax.value_and_grad``) at the current raw values and applies the optax update.
+
+NaN/inf rejection (backtracking): if the objective or gradient at the current point
+is not finite, the point is rejected and replaced by the midpoint between it and the
+last accepted point, ``x <- x_ok + (x - x_ok) / 2``; the optimiser state is left as
+it was. Repeated rejections halve the step again, so the fit walks back towards the
+last good point instead of sticking on a NaN. The best point seen is kept on device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import Array, PyTree
+
+from ._adapter import AbstractAdapter
+from ._objective import all_finite, objective, select
+
+__all__ = ["OptaxAdapter"]
+
+
+class _Carry(eqx.Module):
+    diff: PyTree
+    opt_state: Any
+    last_ok: PyTree
+    best_diff: PyTree
+    best_loss: Array
+
+
+@eqx.filter_jit
+def _step(
+    loss: Callable, strategy: optax.GradientTransformation, static: PyTree, carry: _Carry
+) -> tuple[_Carry, Array]:
+    value, grads = jax.value_and_grad(lambda d: objective(loss, d, static))(carry.diff)
+    ok = jnp.isfinite(value) & all_finite(grads)
+    updates, new_state = strategy.update(grads, carry.opt_state, carry.diff)
+    stepped = eqx.apply_updates(carry.diff, updates)
+    backtracked = jax.tree_util.tree_map(
+        lambda x, x_ok: x_ok + 0.5 * (x - x_ok), carry.diff, carry.last_ok
+    )
+    improved = ok & (value < carry.best_loss)
+    new = _Carry(
+        diff=select(ok, stepped, backtracked),
+        opt_state=select(ok, new_state, carry.opt_state),
+        last_ok=select(ok, carry.diff, carry.last_ok),
+        best_diff=select(improved, carry.diff, carry.best_diff),
+        best_loss=jnp.where(improved, value, carry.best_loss),
+    )
+    return new, value
+
+
+@eqx.filter_jit
+def _evaluate(loss: Callable, static: PyTree, diff: PyTree) -> Array:
+    return objective(loss, diff, static)
+
+
+class OptaxAdapter(AbstractAdapter):
+    """Runs an optax ``GradientTransformation``; one gradient evaluation per step."""
+
+    name = "optax"
+
+    def __init__(self, loss: Callable, strategy: optax.GradientTransformation, static: PyTree):
+        self.loss, self.strategy, self.static = loss, strategy, static
+
+    def init(self, diff: PyTree) -> _Carry:
+        inf = jnp.asarray(jnp.inf, dtype=jnp.result_type(float))
+        return _Carry(diff, self.strategy.init(diff), diff, diff, inf)
+
+    def step(self, carry: _Carry) -> tuple[_Carry, list[float], bool]:
+        carry, value = _step(self.loss, self.strategy, self.static, carry)
+        return carry, [float(value)], False
+
+    def finish(self, carry: _Carry) -> tuple[_Carry, list[float]]:
+        value = _evaluate(self.loss, self.static, carry.diff)
+        if np.isfinite(float(value)) and float(value) < float(carry.best_loss):
+            carry = _Carry(carry.diff, carry.opt_state, carry.last_ok, carry.diff, value)
+        return carry, [float(value)]
+
+    def best(self, carry: _Carry) -> tuple[PyTree, float]:
+        return carry.best_diff, float(carry.best_loss)
