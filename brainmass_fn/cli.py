@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import tomllib
@@ -358,6 +359,8 @@ def load_fit_config(path: str | Path) -> tuple[Any, dict[str, Path | None]]:
 
 # ---------------------------------------------------------------- demo and fit
 
+_FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
 
 def _run_fit(
     config: Any, outputs: dict[str, Path | None], args: argparse.Namespace, title: str
@@ -368,6 +371,8 @@ def _run_fit(
     results = outputs.get("results")
     if figure is not None:
         _check_output(figure, args.force)
+        if figure.suffix.lower() not in _FIGURE_SUFFIXES:
+            raise CLIError(f"figure {figure} must end in one of {', '.join(_FIGURE_SUFFIXES)}.")
         from .plot import pyplot
 
         pyplot("Agg")  # fail now, not after the fit, if matplotlib is missing
@@ -580,3 +585,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `brainmass-fn models | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

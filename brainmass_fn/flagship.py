@@ -350,6 +350,8 @@ def run_flagship(
         )
         fitted = {k.removeprefix("node."): float(v) for k, v in result.values.items()}
         values = {name: fitted[name] for name in config.fit}  # in the config's order
+        if result.status == "interrupted":  # Ctrl-C: keep the best so far, stop
+            break
     loss1, fc1, signal = evaluate(flagship_network(config, data.weights, data.lengths, values))
     return FlagshipResult(
         config=config,

@@ -203,6 +203,8 @@ def test_demo_checks_arguments_and_outputs_before_work(capsys, tmp_path):
     assert rc == 2 and "at least 10" in err
     rc, _, err = _run(capsys, "demo", "-o", str(tmp_path / "e.png"), "--steps", "0")
     assert rc == 2 and "--steps" in err
+    rc, _, err = _run(capsys, "demo", "-o", str(tmp_path / "e.txt"), "--no-progress")
+    assert rc == 2 and "must end in one of .png" in err
 
 
 def test_demo_short_run_writes_png_and_table(capsys, tmp_path):
