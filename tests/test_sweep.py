@@ -146,3 +146,20 @@ def test_single_device_mesh_in_process():
     assert mesh.size == 1
     x = shard_batch({"v": jnp.arange(3.0)}, mesh)["v"]
     np.testing.assert_array_equal(np.asarray(x), [0.0, 1.0, 2.0])
+
+
+_TRACES = []
+
+
+def _counted(p):
+    _TRACES.append(1)  # runs only while tracing
+    return p["a"] ** 2 + p["w"]
+
+
+def test_repeated_sweeps_compile_once():
+    pop = {"a": jnp.arange(6.0), "w": jnp.ones(6)}
+    first = evaluate_population(_counted, pop, chunk_size=2)  # 3 chunks of one shape
+    second = evaluate_population(_counted, {"a": pop["a"] + 1.0, "w": pop["w"]}, chunk_size=2)
+    assert len(_TRACES) == 1
+    np.testing.assert_allclose(np.asarray(first), np.arange(6.0) ** 2 + 1.0)
+    np.testing.assert_allclose(np.asarray(second), (np.arange(6.0) + 1.0) ** 2 + 1.0)
