@@ -41,6 +41,8 @@ each process gets the full result back through ``jax.experimental.multihost_util
 large to build on every host, create each host's slice and assemble the global array
 with ``jax.make_array_from_process_local_data(sharding, local_slice)``. See the JAX
 guide "Distributed arrays and automatic parallelization" and ``jax.distributed``.
+The tests here cover one host (real or emulated devices); the multi-host path is
+written to JAX's documented contract but has not been run on a cluster.
 """
 
 from __future__ import annotations
