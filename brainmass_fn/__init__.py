@@ -6,7 +6,20 @@ Construct (models, `Network`, coupling, delays, noise), simulate (`simulate`), o
 ones used every day.
 """
 
-from . import coupling, data, forward, losses, metrics, models, noise, signal, tasks
+from . import (
+    coupling,
+    data,
+    flagship,
+    forward,
+    losses,
+    metrics,
+    models,
+    noise,
+    plot,
+    signal,
+    sweep,
+    tasks,
+)
 from .data import Connectome, available_connectomes, load_connectome
 from .fit import FitResult, fit
 from .forward import BalloonWindkessel, bold, bold_times, eeg_lead_field, project
@@ -43,6 +56,7 @@ from .oscillator_network import OscillatorNetwork
 from .params import Param, param_values, resolve, trainable
 from .signal import bandpass, detrend, zscore
 from .simulate import Trajectory, simulate
+from .sweep import device_mesh, evaluate_population
 from .train import EarlyStopping, TrainResult, train, trainable_with_arrays
 from .units import UnitError, ureg
 
@@ -85,8 +99,10 @@ __all__ = [
     "check_gradient",
     "coupling",
     "data",
+    "device_mesh",
     "detrend",
     "eeg_lead_field",
+    "evaluate_population",
     "fc",
     "fc_correlation_loss",
     "fc_mse_loss",
@@ -95,6 +111,7 @@ __all__ = [
     "fcd_ks_smooth",
     "fcd_wasserstein",
     "fit",
+    "flagship",
     "forward",
     "load_connectome",
     "losses",
@@ -103,11 +120,13 @@ __all__ = [
     "noise",
     "param_values",
     "peak_frequency",
+    "plot",
     "project",
     "resolve",
     "signal",
     "simulate",
     "spectral_loss",
+    "sweep",
     "tasks",
     "train",
     "trainable",
