@@ -162,7 +162,17 @@ class NevergradAdapter(AbstractAdapter):
 
     def step(self, carry: _Carry) -> tuple[_Carry, list[float], bool]:
         opt = carry.optimizer
-        cands = [opt.ask() for _ in range(self.population)]
+        try:
+            cands = [opt.ask() for _ in range(self.population)]
+        except TypeError as err:
+            if "0-dimensional" not in str(err):
+                raise
+            raise RuntimeError(
+                f"nevergrad's {self.name} failed inside nevergrad ({err}): nevergrad 1.0.x "
+                "surrogate models (MetaModel, which NGOpt picks for small problems) call "
+                "float() on a 1-element array, which numpy >= 2.4 refuses. Use 'CMA', "
+                "'TwoPointsDE', 'DE' or 'PSO', or install numpy < 2.4."
+            ) from err
         values = tuple(
             jnp.asarray(np.stack([np.reshape(c.value[i], s) for c in cands]), dtype=self._dtype)
             for i, s in enumerate(self.shapes)
