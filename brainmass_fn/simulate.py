@@ -305,7 +305,7 @@ def _simulate_fixed(
         plan = net.delay_plan(dt, block, heun)
         taps = net.tap_weights(plan, dt)
         long_taps = tuple(jnp.where(jnp.asarray(plan.long), w, 0.0) for w in taps)
-        ell_w = plan.ell_weights(taps)
+        ell_w = plan.short_weights(taps)
         hist0 = plan.init_history(net.coupled_values(y0))
     else:
         hist0 = jnp.zeros((0,), dtype)

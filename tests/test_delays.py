@@ -23,7 +23,7 @@ def test_plan_splits_edges_at_the_block_horizon(heun):
     horizon = 8 if heun else 7  # lags read only pre-block history for the whole block
     np.testing.assert_array_equal(plan.long, lags >= horizon)
     assert plan.hist_len >= lags.max() + 1
-    assert plan.ell_valid.sum() == np.sum(lags < horizon)
+    assert plan.short_index.size == np.sum(lags < horizon)
 
 
 @pytest.mark.parametrize("n_taps", [1, 2])
@@ -46,7 +46,7 @@ def test_blocked_reads_equal_direct_indexing(n_taps, block):
         jtaps = tuple(jnp.asarray(w) for w in taps)
         long = plan.long_sum(hist, tuple(jnp.where(plan.long, w, 0.0) for w in jtaps))
         loc = plan.start_local(hist)
-        ell = plan.ell_weights(jtaps)
+        ell = plan.short_weights(jtaps)
         for k in range(block):
             want = np.zeros((channels, n))
             for i in range(n):
