@@ -134,11 +134,12 @@ def test_zero_lengths_equal_undelayed_diffrax_network():
             np.testing.assert_allclose(b.ys, a.ys, rtol=0, atol=1e-13)
 
 
-def test_linear_delays_equal_rounded_at_whole_steps():
+@pytest.mark.parametrize("solver", ["euler", "heun"])
+def test_linear_delays_equal_rounded_at_whole_steps(solver):
     with jax.enable_x64(True):
         lengths = LAG3 * 0.2  # exactly LAG3 steps at 2 mm/ms, dt 0.1
-        a = simulate(net3(lengths=lengths), 10.0, 0.1, y0=X03, solver="euler")
-        b = simulate(net3(lengths=lengths, delays="linear"), 10.0, 0.1, y0=X03, solver="euler")
+        a = simulate(net3(lengths=lengths), 10.0, 0.1, y0=X03, solver=solver)
+        b = simulate(net3(lengths=lengths, delays="linear"), 10.0, 0.1, y0=X03, solver=solver)
         np.testing.assert_allclose(b.ys, a.ys, rtol=0, atol=1e-12)
 
 
