@@ -9,6 +9,7 @@ ones used every day.
 from . import (
     coupling,
     data,
+    delays,
     flagship,
     forward,
     losses,
@@ -21,6 +22,7 @@ from . import (
     tasks,
 )
 from .data import Connectome, available_connectomes, load_connectome
+from .delays import delay_steps
 from .fit import FitResult, fit
 from .forward import BalloonWindkessel, bold, bold_times, eeg_lead_field, project
 from .gradcheck import GradCheck, check_gradient
@@ -99,6 +101,8 @@ __all__ = [
     "check_gradient",
     "coupling",
     "data",
+    "delay_steps",
+    "delays",
     "device_mesh",
     "detrend",
     "eeg_lead_field",
