@@ -52,18 +52,21 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="write the rows to this file")
     args = parser.parse_args()
     if args.quick:
-        problem, steps, budgets = case.make_problem(20, 120.0), 12, {"global": 120, "regional": 240}
+        problem, steps, budgets = case.make_problem(20, 120.0), case.STEPS_QUICK, case.BUDGETS_QUICK
     else:
-        problem, steps, budgets = case.make_problem(), 12, {"global": 240, "regional": 600}
-    steps = args.steps or steps
+        problem, steps, budgets = case.make_problem(), case.STEPS, case.BUDGETS
     print(f"# device {jax.devices()[0].platform}, {problem.n} regions, "
-          f"{problem.config.duration:.0f} s per simulation, gradient steps {steps}, "
+          f"{problem.config.duration:.0f} s per simulation, gradient steps {args.steps or steps}, "
           f"CMA budgets {args.cma_budget or budgets} sims")  # fmt: skip
     rows = []
     for kind in args.problems.split(","):
         start = time.perf_counter()
         row = case.compare(
-            problem, kind, steps=steps, cma_budget=args.cma_budget or budgets[kind], progress=False
+            problem,
+            kind,
+            steps=args.steps or steps[kind],
+            cma_budget=args.cma_budget or budgets[kind],
+            progress=False,
         )
         row["total_s"] = time.perf_counter() - start
         row["loadavg"] = os.getloadavg()[0]
