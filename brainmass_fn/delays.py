@@ -63,8 +63,8 @@ The long read therefore carries a ``custom_vmap`` rule that reads each batch mem
 window in turn inside a ``lax.map`` (cache-sized), while the rest of the step stays
 batched. ``vmap`` over 16 couplings then runs at 1.04-1.16x the throughput of a Python
 loop of 16 jitted single runs (1.12x and 1.13x in two benchmark runs; 2 shared
-cores, load 3-3.5, so +-15 %). The issue's aim of >= 2x is not reached on this CPU; measured
-(gw, 1 s each, float32, B = 8; loop of 16 / vmap x16 in s, min of 5 interleaved in
+cores, load 3-3.5, so +-15 %). The issue's aim of >= 2x is not reached on this CPU;
+measured (gw, 1 s each, float32, B = 8; loop of 16 / vmap x16 in s, min of 5 interleaved in
 one process; rows are separate processes minutes apart, so compare within a row):
 
 | variant | loop | vmap | vmap/loop |
@@ -78,9 +78,9 @@ one process; rows are separate processes minutes apart, so compare within a row)
 | ring-buffer history (no per-block shift) | 0.76-0.81 | 0.63-0.73 | 1.11-1.21 |
 
 Batching amortises the per-kernel overhead of the small per-step operations (the short
-read costs 0.06 s batched against 0.2 s looped), but XLA:CPU's gather costs about
-0.5-1 ns per *element* moved whatever the layout, so the long read, 40 % of a single
-run, cannot get cheaper per member; in the batched step its gathers even ran 2x
+read costs 0.06 s batched against 0.2-0.24 s looped), but XLA:CPU's gather costs
+about 0.5-1 ns per *element* moved whatever the layout, so the long read, a third or
+more of a single run, cannot get cheaper per member; in the batched step its gathers even ran 2x
 slower per member (15 against 6.8 us per block, ``jax.profiler``), with 16 histories
 (600 kB) competing for the cache. With the long read at single-run speed, the other
 rows bound vmap/loop near 1.2-1.4x. Rejected layouts, per block of 16 members: the
@@ -95,21 +95,23 @@ existed (chunks of 4: 1.25x with the process pinned to one core, 1.0x on two).
 *grad.* Reverse mode transposes the gathers into scatter-adds. Measured (gw, 1 s,
 float32, B = 8, load 3-3.5): forward 0.033-0.035 s, ``jax.grad`` w.r.t. ``K``
 0.101-0.103 s, **2.97-3.10x** in two benchmark runs of the same code: the issue's
-<= 3x sits inside the run-to-run noise, not met with a margin; of the latter about 0.02 s is the
-transposed long read and 0.005-0.02 s the transposed short read (with the padded ELL
-layout the short one cost 0.046 s). Forward mode (``jax.jacfwd``) costs 3.6-3.9x. Tried
-and rejected (same process, min of 5): a custom VJP for the short read whose backward
-is a gather (source-sorted entries grouped by count, then a placement gather): 8.1
-against 7.8 us/step; constant short-read indices (shift the buffer by ``k``, not the
-indices): 3.14-3.18x; skipping the zero tap-weight tangent (``symbolic_zeros``): no
-change; unrolled inner steps (``unroll=True`` / 4): 3.9-4.2x; B = 12 / 16: grad 13 % /
-26 % slower than B = 8; the ring buffer: grad 1.75x slower. A gather backward of the
-long read *per block* cannot win: single-element ``take`` costs ~3 ns per element
-against ~0.13 ns for a slice-gather, and as slices the transposed read needs windows
-of the whole history length (``N^2 L`` = 755k elements per block against 51k),
-because the contributions of different targets overlap in time; the slice scatter
-(~16 us per block) costs only ~2.4x the forward slice-gather (6.8 us). What remains:
-the adjoint of "target i reads source j at lag d" is "source j collects the
+<= 3x sits inside the run-to-run noise, not met with a margin; of the gradient about
+0.02 s is the transposed long read and 0.005-0.02 s the transposed short read (with the
+padded ELL layout the short one cost 0.046 s). Forward mode (``jax.jacfwd``) costs
+3.6-3.9x. Tried and rejected (same process, min of 5): a custom VJP for the short read
+whose backward is a gather (source-sorted entries grouped by count, then a placement
+gather): 8.1 against 7.8 us/step; constant short-read indices (shift the buffer by
+``k``, not the indices): 3.14-3.18x; skipping the zero tap-weight tangent
+(``symbolic_zeros``): no change; unrolled inner steps (``unroll=True`` / 4): gradient
+10-25 % slower; B = 12 / 16: grad 13 % / 26 % slower than B = 8; the ring buffer: grad
+1.75x slower. A gather backward of the long read *per block* cannot win:
+single-element ``take`` costs ~3 ns per element against ~0.13 ns for a slice-gather,
+and as slices the transposed read needs windows of the whole history length (``N^2 L``
+= 755k elements per block against 51k), because the contributions of different targets
+overlap in time; the slice scatter (~16 us per block) costs only ~2.4x the forward
+slice-gather (6.8 us).
+
+What remains: the adjoint of "target i reads source j at lag d" is "source j collects the
 cotangent of target i from lag d ahead", one blocked slice-gather on the transposed
 weights per block with the same cost as the forward read. That needs a custom VJP of
 the whole solver carrying a buffer of future cotangents backwards in time; by the
