@@ -36,7 +36,8 @@ jobs, so wall times are noisy; 2026-11-25): from r = 0.116 at K = 0.005,
 | regional (82), 40 | 0.749, sim 24 of 41, 345 s | 0.722 after 595 sims, 720 s | >= 24.8x |
 | same, CMA longer | (as above) | 0.7275 after 1241 sims, 1289 s | >= 51.7x |
 
-(r re-evaluated with exact delays at the fitted speed agrees to 1e-3 in every row.)
+(r re-evaluated with exact delays at the fitted speed agrees to 1e-3 in the first three
+rows; the last row ran CMA alone, from /tmp script using the same functions.)
 A gradient evaluation costs several forward simulations (reverse mode through 30 000
 delayed Heun steps), so in wall time the two are close on this CPU for 2 parameters.
 With 12 steps the per-region fit gains nothing over the global one (the loss is
