@@ -23,7 +23,7 @@ from . import (
 )
 from .data import Connectome, available_connectomes, load_connectome
 from .delays import delay_steps
-from .fit import FitResult, fit
+from .fit import FitResult, Nevergrad, fit
 from .forward import BalloonWindkessel, bold, bold_times, eeg_lead_field, project
 from .gradcheck import GradCheck, check_gradient
 from .losses import (
@@ -82,6 +82,7 @@ __all__ = [
     "Linear",
     "MontbrioPazoRoxin",
     "Network",
+    "Nevergrad",
     "OUNoise",
     "OscillatorNetwork",
     "Param",

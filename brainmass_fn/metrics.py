@@ -202,7 +202,10 @@ def peak_frequency(
         return f[jnp.argmax(p, axis=0)]
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}.")
-    weights = jax.nn.softmax(jnp.log(p) / temperature, axis=0)
+    # floor at the smallest normal number: an exactly-zero bin gets weight ~0 and a
+    # zero (not NaN) gradient
+    log_p = jnp.log(jnp.maximum(p, jnp.finfo(p.dtype).tiny))
+    weights = jax.nn.softmax(log_p / temperature, axis=0)
     return jnp.tensordot(f, weights, axes=(0, 0))
 
 

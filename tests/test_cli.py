@@ -42,7 +42,7 @@ def test_models_detail_gives_defaults_and_units(capsys):
     assert rc == 0
     rows = {row[0]: row[1:] for row in map(str.split, out.splitlines()) if len(row) == 3}
     assert rows["a"] == ["0.25", "1/ms"]
-    assert rows["w"] == ["0.2", "1/ms"]
+    assert rows["w"] == ["0.2", "rad/ms"]
 
 
 # ---------------------------------------------------------------- simulate

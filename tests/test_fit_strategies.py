@@ -228,7 +228,7 @@ def test_per_region_parameters_fit_like_scalars():
 
 def test_results_carry_units_and_plot():
     result = bm.fit(mse, start(), optax.adam(0.02), steps=3, progress=False)
-    assert result.units == {"a": "1/ms", "w": "1/ms"}
+    assert result.units == {"a": "1/ms", "w": "rad/ms"}
     q = result.quantities["w"]
     assert q.to("1/s").magnitude == pytest.approx(1000 * float(result.values["w"]))
     matplotlib = pytest.importorskip("matplotlib")

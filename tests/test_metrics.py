@@ -140,3 +140,17 @@ def test_upper_triangle_and_errors():
         fcd(jnp.ones((10, 2)), 20, 1)
     with pytest.raises(ValueError, match="nperseg"):
         welch(jnp.ones((10, 2)), 1.0, 64)
+
+
+def test_smooth_peak_gradient_is_finite_with_exactly_zero_bins():
+    # softmax(log P / T) at P = 0 used to give log(0) and a NaN gradient
+    f = jnp.array([0.0, 10.0, 20.0, 30.0])
+
+    def peak(scale):
+        psd = scale * jnp.array([0.0, 1.0, 4.0, 0.0])
+        return peak_frequency(f, psd, temperature=1.0)
+
+    value, grad = jax.value_and_grad(peak)(2.0)
+    # weights 1:4 on 10 and 20 Hz -> 18 Hz; the peak does not depend on an overall scale
+    np.testing.assert_allclose(value, 18.0, rtol=1e-5)
+    assert np.isfinite(grad) and abs(grad) < 1e-5

@@ -28,14 +28,16 @@ class Hopf(AbstractNeuralMass):
 
     Parameters:
         a: bifurcation parameter, 1/ms (default 0.25).
-        w: angular frequency, rad/ms (default 0.2, i.e. about 31.8 Hz).
+        w: angular frequency, rad/ms (default 0.2, i.e. about 31.8 Hz). pint treats the
+            radian as dimensionless, so a quantity in Hz is read as rad/s, not cycles:
+            pass ``2 * pi * f``.
 
     References: Kuznetsov (2004) *Elements of Applied Bifurcation Theory*, ch. 3;
     Deco et al. (2017) Sci. Rep. 7:3095.
     """
 
     a: Float[Array, " *nodes"] = canonical_field(0.25, "1/ms", "a")
-    w: Float[Array, " *nodes"] = canonical_field(0.2, "1/ms", "w")
+    w: Float[Array, " *nodes"] = canonical_field(0.2, "rad/ms", "w")
 
     state_names: ClassVar[tuple[str, ...]] = ("x", "y")
     input_names: ClassVar[tuple[str, ...]] = ("x", "y")
