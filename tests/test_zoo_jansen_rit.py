@@ -8,16 +8,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
+from conftest import rel_error
 
 import brainmass_fn as bm
 
 DATA = Path(__file__).parent / "data"
-
-
-def _rel_error(ys, ref):
-    """Largest deviation per state variable over the largest |reference| value."""
-    ref = np.asarray(ref)
-    return np.max(np.abs(np.asarray(ys) - ref), axis=(0, 2)) / np.max(np.abs(ref), axis=(0, 2))
 
 
 def _model(p):
@@ -86,7 +81,7 @@ def test_trajectory_matches_tvb_heun():
         )
         eeg = np.asarray(traj["y1"] - traj["y2"])
         assert np.ptp(eeg[500:], axis=0).min() > 1.0  # the default column oscillates
-        assert np.all(_rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_eeg_is_y1_minus_y2():

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
+from conftest import rel_error
 
 import brainmass_fn as bm
 
@@ -48,12 +49,6 @@ RENAME = dict(
     QZ_max="qz_max",
     t_scale="t_scale",
 )
-
-
-def _rel_error(ys, ref):
-    """Largest deviation per state variable over the largest |reference| value."""
-    ref = np.asarray(ref)
-    return np.max(np.abs(np.asarray(ys) - ref), axis=(0, 2)) / np.max(np.abs(ref), axis=(0, 2))
 
 
 def _rest(model, guess):
@@ -111,7 +106,7 @@ def test_vector_field_and_trajectory_match_tvb():
             sample_period=1.0,
             stimulus=lambda t: drive,
         )
-        assert np.all(_rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():

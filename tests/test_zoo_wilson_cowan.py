@@ -8,16 +8,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
+from conftest import rel_error
 
 import brainmass_fn as bm
 
 DATA = Path(__file__).parent / "data"
-
-
-def _rel_error(ys, ref):
-    """Largest deviation per state variable over the largest |reference| value."""
-    ref = np.asarray(ref)
-    return np.max(np.abs(np.asarray(ys) - ref), axis=(0, 2)) / np.max(np.abs(ref), axis=(0, 2))
 
 
 def _fixed_point(model, guess):
@@ -85,7 +80,7 @@ def test_trajectory_matches_neurolib_euler():
             stimulus=lambda t: drive,
         )
         assert np.ptp(np.asarray(traj["E"][500:, 0])) > 0.1  # node 0 oscillates
-        assert np.all(_rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():

