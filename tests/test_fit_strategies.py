@@ -130,20 +130,18 @@ def test_gradient_free_optimisers_recover_a_bounded_minimum(name):
     assert result.n_evals == 60 * 16
 
 
-def test_ngopt_recovers_a_minimum_or_explains_the_nevergrad_numpy_clash():
+def test_ngopt_recovers_a_bounded_minimum():
+    # NGOpt picks a MetaModel for this small smooth problem; under numpy >= 2.4 its
+    # surrogate step falls back to the base optimiser instead of raising
     target = np.array([0.3, -0.7, 1.2])
 
     def loss(p):
         return jnp.sum((p["v"] - target) ** 2)
 
     params = {"v": bm.Param(jnp.zeros(3), lower=-2.0, upper=2.0)}
-    try:
-        result = bm.fit(loss, params, Nevergrad("NGOpt", population=8), steps=40, progress=False)
-    except RuntimeError as err:  # nevergrad 1.0.12's MetaModel with numpy >= 2.4
-        assert "numpy" in str(err) and "CMA" in str(err)
-        assert int(np.__version__.split(".")[0]) >= 2
-    else:
-        np.testing.assert_allclose(result.values["v"], target, atol=0.05)
+    result = bm.fit(loss, params, Nevergrad("NGOpt", population=8), steps=40, progress=False)
+    np.testing.assert_allclose(result.values["v"], target, atol=0.05)
+    assert result.n_evals == 40 * 8
 
 
 @pytest.mark.parametrize("name", ["PSO", "DE"])

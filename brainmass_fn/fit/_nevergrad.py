@@ -16,10 +16,18 @@ Search space, per trainable `Param`:
 
 A candidate whose loss is NaN or inf is scored ``+inf`` (nevergrad clips it to its
 largest value); it never becomes the best.
+
+NGOpt under numpy >= 2.4: nevergrad 1.0.x's MetaModel surrogate (which NGOpt picks
+for small, smooth problems) calls ``float()`` on a 1-element array, which numpy 2.4
+refuses with a ``TypeError``. While asking and telling, that one error is turned
+into nevergrad's own ``MetaModelFailure``, on which MetaModel falls back to its base
+optimiser (CMA or DE), exactly as it does when a surrogate cannot be learned. The
+surrogate shortcut is lost; the search is otherwise nevergrad's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import pickle
@@ -39,6 +47,29 @@ from ._adapter import AbstractAdapter
 from ._objective import objective
 
 __all__ = ["Nevergrad", "NevergradAdapter", "is_nevergrad"]
+
+
+@contextlib.contextmanager
+def _surrogate_type_errors_fall_back():
+    """Within the block, nevergrad's surrogate fit raises ``MetaModelFailure``, not
+    numpy 2.4's ``TypeError`` from ``float(array_of_size_1)`` (see module docstring)."""
+    from nevergrad.optimization import metamodel, optimizerlib
+
+    original = optimizerlib.learn_on_k_best
+
+    def learn_on_k_best(*args, **kwargs):
+        try:
+            return original(*args, **kwargs)
+        except TypeError as err:
+            if "0-dimensional" not in str(err):
+                raise
+            raise metamodel.MetaModelFailure(str(err)) from err
+
+    optimizerlib.learn_on_k_best = learn_on_k_best
+    try:
+        yield
+    finally:
+        optimizerlib.learn_on_k_best = original
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,17 +193,8 @@ class NevergradAdapter(AbstractAdapter):
 
     def step(self, carry: _Carry) -> tuple[_Carry, list[float], bool]:
         opt = carry.optimizer
-        try:
+        with _surrogate_type_errors_fall_back():
             cands = [opt.ask() for _ in range(self.population)]
-        except TypeError as err:
-            if "0-dimensional" not in str(err):
-                raise
-            raise RuntimeError(
-                f"nevergrad's {self.name} failed inside nevergrad ({err}): nevergrad 1.0.x "
-                "surrogate models (MetaModel, which NGOpt picks for small problems) call "
-                "float() on a 1-element array, which numpy >= 2.4 refuses. Use 'CMA', "
-                "'TwoPointsDE', 'DE' or 'PSO', or install numpy < 2.4."
-            ) from err
         values = tuple(
             jnp.asarray(np.stack([np.reshape(c.value[i], s) for c in cands]), dtype=self._dtype)
             for i, s in enumerate(self.shapes)
@@ -181,8 +203,9 @@ class NevergradAdapter(AbstractAdapter):
         losses = np.where(np.isfinite(losses), losses, np.inf).astype(float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
-            for c, v in zip(cands, losses, strict=True):
-                opt.tell(c, float(v))
+            with _surrogate_type_errors_fall_back():
+                for c, v in zip(cands, losses, strict=True):
+                    opt.tell(c, float(v))
         i = int(np.argmin(losses))
         if losses[i] < carry.best_loss:
             best = [np.reshape(v, s) for v, s in zip(cands[i].value, self.shapes, strict=True)]
