@@ -92,33 +92,26 @@ scatters into the doubled buffer at traced offsets). Chunked user-level batching
 ``lax.map(jax.vmap(f), ks.reshape(8, 2))``, measured 1.15x before the ``lax.map`` rule
 existed (chunks of 4: 1.25x with the process pinned to one core, 1.0x on two).
 
-*grad.* Reverse mode transposes the gathers into scatter-adds. Measured (gw, 1 s,
-float32, B = 8, load 3-3.5): forward 0.033-0.035 s, ``jax.grad`` w.r.t. ``K``
-0.101-0.103 s, **2.97-3.10x** in two benchmark runs of the same code: the issue's
-<= 3x sits inside the run-to-run noise, not met with a margin; of the gradient about
-0.02 s is the transposed long read and 0.005-0.02 s the transposed short read (with the
-padded ELL layout the short one cost 0.046 s). Forward mode (``jax.jacfwd``) costs
-3.6-3.9x. Tried and rejected (same process, min of 5): a custom VJP for the short read
-whose backward is a gather (source-sorted entries grouped by count, then a placement
-gather): 8.1 against 7.8 us/step; constant short-read indices (shift the buffer by
-``k``, not the indices): 3.14-3.18x; skipping the zero tap-weight tangent
-(``symbolic_zeros``): no change; unrolled inner steps (``unroll=True`` / 4): gradient
-10-25 % slower; B = 12 / 16: grad 13 % / 26 % slower than B = 8; the ring buffer: grad
-1.75x slower. A gather backward of the long read *per block* cannot win:
-single-element ``take`` costs ~3 ns per element against ~0.13 ns for a slice-gather,
-and as slices the transposed read needs windows of the whole history length (``N^2 L``
-= 755k elements per block against 51k), because the contributions of different targets
-overlap in time; the slice scatter (~16 us per block) costs only ~2.4x the forward
-slice-gather (6.8 us).
-
-What remains: the adjoint of "target i reads source j at lag d" is "source j collects the
-cotangent of target i from lag d ahead", one blocked slice-gather on the transposed
-weights per block with the same cost as the forward read. That needs a custom VJP of
-the whole solver carrying a buffer of future cotangents backwards in time; by the
-per-block costs above it would save about 1250 x 9 us = 0.011 s per simulated second
-(estimate: -> ~2.7x); not done. The rest of the reverse pass (``jax.profiler``) is
-about 20 small kernels per step on ``(2, 80)``-sized arrays, where the per-kernel
-overhead rather than the arithmetic sets the cost.
+*grad.* Reverse mode transposes the gathers into scatter-adds; what else it stores is
+set in `brainmass_fn._fixed_step` (the model evaluation is checkpointed). Measured
+(gw, 1 s, float32, B = 8): forward 0.031 s, ``jax.grad`` w.r.t. ``K`` 0.086 s,
+**2.76-2.78x** in two benchmark runs (it was 2.97-3.17x storing every intermediate);
+the transposed long read (a slice scatter) is about 0.015 s of it and the transposed
+short read about 0.01 s. Forward mode (``jax.jacfwd``) costs about 4x. Tried and
+rejected (same process, min of 5): a custom VJP for the short read whose backward is
+a gather (source-sorted entries grouped by count, then a placement gather): 8.1
+against 7.8 us/step; constant short-read indices (shift the buffer by ``k``, not the
+indices): 3.14-3.18x; skipping the zero tap-weight tangent (``symbolic_zeros``): no
+change; unrolled inner steps (``unroll=True`` / 4): gradient 10-25 % slower; B = 12 /
+16: grad 13 % / 26 % slower than B = 8; the ring buffer: grad 1.75x slower. A
+*delay adjoint* that replaces the long read's scatter by a gather (the backward pass
+carries a window of future cotangents; source ``j`` collects target ``i``'s cotangent
+from ``d_ij`` steps ahead, the forward slice-gather on the transposed lag pattern)
+was built and measured: the transposed gather costs 10.2-10.4 us per block, the
+scatter it replaces 11.7 us, and the gradient came out 0-3 % slower while losing
+forward mode, so it was dropped (details in `brainmass_fn._fixed_step`). The rest of
+the reverse pass is about 15 small kernels per inner step on ``(2, 80)``-sized
+arrays, where the per-kernel overhead rather than the arithmetic sets the cost.
 """
 
 from __future__ import annotations

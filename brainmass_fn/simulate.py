@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import lineax
 from jaxtyping import Array, ArrayLike, Float
 
+from ._fixed_step import Stepper, run_blocks
 from .delays import DEFAULT_BLOCK
 from .models._base import AbstractNeuralMass
 from .network import Network
@@ -128,7 +129,9 @@ def simulate(
         transient: initial stretch to drop, ms; samples start at ``transient``.
         stimulus: external input ``t -> (n_input, *nodes)`` array (or broadcastable).
         args: passed to ``model.vector_field``.
-        adjoint: a diffrax adjoint; default ``RecursiveCheckpointAdjoint()``.
+        adjoint: a diffrax adjoint; default ``RecursiveCheckpointAdjoint()``. The
+            fixed-step solver (delays or noise) is differentiated by JAX directly
+            (reverse and forward mode; see `brainmass_fn._fixed_step`).
         max_steps: step budget; default the fixed-step count, or ``max(4096,
             16 * duration / dt)`` for adaptive solvers.
         noise: a noise source (`AdditiveNoise`, `OUNoise`) for a node model; a
@@ -171,7 +174,7 @@ def simulate(
         if adjoint is not None:
             raise ValueError(
                 "adjoint applies to diffrax solves; delayed or noisy runs use the fixed-step "
-                "scan solver, differentiated by plain reverse mode."
+                "scan solver, which JAX differentiates directly (pass adjoint=None)."
             )
         return _simulate_fixed(
             model,
@@ -298,84 +301,25 @@ def _simulate_fixed(
         raise ValueError(f"y0 must have shape ({node.n_state}, {net.n_nodes}), got {y0.shape}.")
     nodes = y0.shape[1:]
     dtype = y0.dtype
-    zero = node.zero_input(nodes).astype(dtype)
-
-    plan = None
-    if net is not None and net.has_delays:
-        plan = net.delay_plan(dt, block, heun)
-        taps = net.tap_weights(plan, dt)
-        long_taps = tuple(jnp.where(jnp.asarray(plan.long), w, 0.0) for w in taps)
-        ell_w = plan.short_weights(taps)
-        hist0 = plan.init_history(net.coupled_values(y0))
-    else:
-        hist0 = jnp.zeros((0,), dtype)
-    n_draws = 0 if noise is None else noise.n_draws(node)
-    n_nodes = nodes[0] if nodes else 1
-    u0 = jnp.zeros((0,), dtype) if noise is None else noise.init(node, n_nodes, dtype)
-    if noise is not None and not nodes:
-        u0 = u0[:, 0]
-
-    def drive(t, x, summed, u):
-        inp = zero
-        if stimulus is not None:
-            inp = inp + jnp.asarray(stimulus(t), dtype)
-        if noise is not None:
-            d = noise.drive(node, u)
-            if d is not None:
-                inp = inp + d
-        if net is not None:
-            inp = inp + net.coupling_input(summed, x)
-        return inp
-
-    def run_block(carry, b):
-        x, hist, u = carry
-        if plan is not None:
-            h_long = plan.long_sum(hist, long_taps)
-            loc = plan.start_local(hist)
-        else:
-            h_long = None
-            loc = jnp.zeros((0,), dtype)
-        xi = None
-        if noise is not None:
-            xi = jax.random.normal(jax.random.fold_in(key, b), (block, n_draws, *nodes), dtype)
-
-        def summed_at(x, loc, k):
-            if plan is not None:
-                return h_long[k] + plan.short_sum(loc, ell_w, k)
-            if net is not None:
-                return net.instant_sum(x)
-            return None
-
-        def step(c, k):
-            x, loc, u = c
-            t = (b * block + k) * dt
-            f0 = node.vector_field(t, x, drive(t, x, summed_at(x, loc, k), u), args)
-            kick = None if noise is None else noise.kick(node, xi[k], dt)
-            if heun:
-                xp = x + dt * f0 if kick is None else x + dt * f0 + kick
-                if plan is not None:
-                    loc = plan.write_local(loc, net.coupled_values(xp), k + 1)
-                f1 = node.vector_field(
-                    t + dt, xp, drive(t + dt, xp, summed_at(xp, loc, k + 1), u), args
-                )
-                x_new = x + 0.5 * dt * (f0 + f1)
-            else:
-                x_new = x + dt * f0
-            if kick is not None:
-                x_new = x_new + kick
-            if plan is not None:
-                loc = plan.write_local(loc, net.coupled_values(x_new), k + 1)
-            if noise is not None:
-                u = noise.advance(u, xi[k], dt)
-            return (x_new, loc, u), x_new
-
-        (x, loc, u), xs = jax.lax.scan(step, (x, loc, u), jnp.arange(block))
-        if plan is not None:
-            hist = plan.end_block(hist, loc)
-        return (x, hist, u), xs
-
+    plan = net.delay_plan(dt, block, heun) if net is not None and net.has_delays else None
     n_blocks = -(-n_steps // block)
-    _, xs = jax.lax.scan(run_block, (y0, hist0, u0), jnp.arange(n_blocks))
+    stepper = Stepper(
+        plan=plan,
+        dt=dt,
+        block=block,
+        heun=heun,
+        n_blocks=n_blocks,
+        n_draws=0 if noise is None else noise.n_draws(node),
+        nodes=nodes,
+        stimulus=stimulus,
+    )
+    u0 = jnp.zeros((0,), dtype)
+    if noise is not None:
+        u0 = noise.init(node, nodes[0] if nodes else 1, dtype)
+        u0 = u0 if nodes else u0[:, 0]
+    g0 = net.coupled_values(y0) if plan is not None else None
+    taps = net.tap_weights(plan, dt) if plan is not None else None
+    xs = run_blocks(stepper, model, noise, args, y0, u0, g0, taps, key)
     xs = xs.reshape((n_blocks * block, *y0.shape))
     ts = sample_times(duration, sample_period, transient)
     # samples are steps first + every * k; xs[m] is the state after step m + 1 (static
