@@ -10,15 +10,17 @@ decides the cost: by default the linearised model evaluation stores every
 intermediate of the vector field (five ``(N,)`` arrays per step for Hopf, more for
 larger models), and on XLA:CPU each stored array is one more small kernel per step in
 each direction. The model evaluation ``f(t, x, summed coupling, noise state)`` is
-therefore wrapped in ``jax.checkpoint``: the forward pass keeps only its inputs (the
-state and the summed coupling), and the backward pass recomputes the few elementwise
-operations, fused into one kernel. Measured (gw, Hopf, Euler, float32, 1 s, B = 8,
-2 shared cores, median of 9, same process):
+therefore wrapped in ``jax.checkpoint`` (with ``prevent_cse=False``, safe inside a
+scan body): the forward pass keeps only its inputs (the state and the summed
+coupling), and the backward pass recomputes the few elementwise operations, fused
+into one kernel. Measured (gw, Hopf, Euler, float32, 1 s, B = 8, 2 shared cores,
+median of 5-9):
 
 | | forward | forward + residuals | backward | ``jax.grad`` | grad / forward |
 |---|---|---|---|---|---|
 | store all | 0.0315 s | 0.071 s | 0.047 s | 0.099-0.101 s | 3.08-3.17x |
-| **checkpointed model** | 0.0315 s | 0.052-0.055 s | 0.053 s | 0.086-0.087 s | **2.73-2.77x** |
+| checkpointed model | 0.0315 s | 0.052-0.055 s | 0.053 s | 0.086-0.087 s | 2.73-2.77x |
+| **same, no CSE barrier** | 0.031-0.032 s | | | 0.078-0.080 s | **2.49-2.53x** |
 
 Tried and rejected (same runs): a hand-written delay adjoint, in which the backward
 pass carries a window of future cotangents and each source gathers its long-edge
@@ -111,8 +113,9 @@ class Stepper:
         def field(t, x, summed, u):
             return node.vector_field(t, x, drive(t, x, summed, u), args)
 
-        # keep only the inputs for the backward pass (module docstring)
-        field = jax.checkpoint(field)
+        # keep only the inputs for the backward pass (module docstring); inside a scan
+        # body CSE cannot merge the recomputation away, so it need not be prevented
+        field = jax.checkpoint(field, prevent_cse=False)
 
         def step(c, k):
             x, loc, u = c

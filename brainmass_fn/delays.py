@@ -94,8 +94,8 @@ existed (chunks of 4: 1.25x with the process pinned to one core, 1.0x on two).
 
 *grad.* Reverse mode transposes the gathers into scatter-adds; what else it stores is
 set in `brainmass_fn._fixed_step` (the model evaluation is checkpointed). Measured
-(gw, 1 s, float32, B = 8): forward 0.031 s, ``jax.grad`` w.r.t. ``K`` 0.086 s,
-**2.76-2.78x** in two benchmark runs (it was 2.97-3.17x storing every intermediate);
+(gw, 1 s, float32, B = 8): forward 0.031 s, ``jax.grad`` w.r.t. ``K`` 0.078-0.080 s,
+**2.49-2.53x** in three benchmark runs (it was 2.97-3.17x storing every intermediate);
 the transposed long read (a slice scatter) is about 0.015 s of it and the transposed
 short read about 0.01 s. Forward mode (``jax.jacfwd``) costs about 4x. Tried and
 rejected (same process, min of 5): a custom VJP for the short read whose backward is
