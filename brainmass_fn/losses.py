@@ -67,7 +67,7 @@ def fcd_ks_distance(
     fcd_target: Float[ArrayLike, " windows2 windows2"],
 ) -> Float[Array, ""]:
     r"""Two-sample Kolmogorov-Smirnov distance between the FCD matrices' upper
-    triangles (k = 1): :math:`\sup_x |F_{sim}(x) - F_{target}(x)|` of the empirical
+    triangles (k = 1): \(\sup_x |F_{sim}(x) - F_{target}(x)|\) of the empirical
     CDFs (Deco et al. 2017). The matrices may have different sizes.
 
     **Not smooth**: piecewise constant in the values, so its gradient is zero almost
@@ -90,7 +90,7 @@ def fcd_ks_smooth(
     n_grid: int = 201,
 ) -> Float[Array, ""]:
     r"""Smooth surrogate of `fcd_ks_distance`: each empirical CDF becomes a mean of
-    logistic steps :math:`\tilde F(x) = \frac1n \sum_i \sigma((x - v_i) / h)` with
+    logistic steps \(\tilde F(x) = \frac1n \sum_i \sigma((x - v_i) / h)\) with
     bandwidth ``h``, compared on ``n_grid`` points spanning [-1, 1] (FCD entries are
     correlations), and the largest gap taken.
 
@@ -113,7 +113,7 @@ def fcd_wasserstein(
     fcd_target: Float[ArrayLike, " windows2 windows2"],
 ) -> Float[Array, ""]:
     r"""1-Wasserstein (earth mover's) distance between the FCD upper-triangle value
-    distributions, :math:`W_1 = \int |F_{sim}(x) - F_{target}(x)|\,dx`, computed
+    distributions, \(W_1 = \int |F_{sim}(x) - F_{target}(x)|\,dx\), computed
     exactly from the sorted pooled values (equals ``scipy.stats.wasserstein_distance``).
 
     Differentiable almost everywhere (sorting is a permutation; the CDF gaps are
@@ -140,7 +140,7 @@ def spectral_loss(
     r"""Mean squared difference of area-normalised spectra (shape, not power).
 
     Each PSD is divided by its sum over frequencies (axis 0); with ``log`` the
-    difference is of :math:`\log(P + \epsilon)`. Smooth wherever the simulated PSD is
+    difference is of \(\log(P + \epsilon)\). Smooth wherever the simulated PSD is
     positive (``eps > 0`` guards empty bins). Compare amplitudes with
     `amplitude_loss`.
     """

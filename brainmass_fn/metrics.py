@@ -43,9 +43,11 @@ def _traces(x: ArrayLike, name: str = "ts") -> Array:
 def fc(ts: Float[ArrayLike, " time nodes"], eps: float = 0.0) -> Float[Array, " nodes nodes"]:
     r"""Pearson correlation between the nodes' traces (equals ``numpy.corrcoef(ts.T)``).
 
-    .. math:: FC_{ij} = \frac{\sum_t \tilde x_{ti} \tilde x_{tj}}
-        {\sqrt{\sum_t \tilde x_{ti}^2 \sum_t \tilde x_{tj}^2}},
-        \quad \tilde x = x - \bar x.
+    $$
+    FC_{ij} = \frac{\sum_t \tilde x_{ti} \tilde x_{tj}}
+    {\sqrt{\sum_t \tilde x_{ti}^2 \sum_t \tilde x_{tj}^2}},
+    \quad \tilde x = x - \bar x.
+    $$
 
     Smooth wherever no trace is constant; ``eps > 0`` (added to each variance)
     keeps it finite for flat traces.
@@ -118,7 +120,7 @@ def welch(
     The trace is cut into segments of ``nperseg`` samples overlapping by ``noverlap``
     (default half), each detrended, multiplied by a periodic Hann window ``w`` and
     Fourier transformed; the periodograms
-    :math:`P(f) = 2 |X(f)|^2 / (f_s \sum w^2)` (not doubled at 0 and Nyquist) are
+    \(P(f) = 2 |X(f)|^2 / (f_s \sum w^2)\) (not doubled at 0 and Nyquist) are
     averaged. Matches ``scipy.signal.welch(x, fs, nperseg=..., axis=0)``.
 
     Args:
@@ -173,8 +175,8 @@ def peak_frequency(
     r"""Frequency of the spectral peak (Hz) within ``[fmin, fmax]``.
 
     ``temperature=None``: the argmax (exact, but piecewise constant: zero gradient).
-    ``temperature=T``: the smooth surrogate :math:`\sum_k f_k\,\mathrm{softmax}_k(
-    \log P_k / T)`; smooth in the PSD, tends to the argmax as ``T -> 0`` (``T`` in
+    ``temperature=T``: the smooth surrogate \(\sum_k f_k\,\mathrm{softmax}_k(
+    \log P_k / T)\); smooth in the PSD, tends to the argmax as ``T -> 0`` (``T`` in
     natural-log power units: 0.1 weights a bin 10 % below the peak by e^-1).
     """
     freqs = jnp.asarray(freqs)
@@ -216,9 +218,9 @@ def amplitude(
 ) -> Float[Array, " *nodes"]:
     r"""Settled amplitude of each trace (pass the trace after its transient).
 
-    ``"range"``: half the peak-to-peak range :math:`(\max x - \min x) / 2`;
+    ``"range"``: half the peak-to-peak range \((\max x - \min x) / 2\);
     differentiable almost everywhere (through the extreme samples).
-    ``"rms"``: :math:`\sqrt 2\,\mathrm{std}(x)`, smooth, and equal to the amplitude
+    ``"rms"``: \(\sqrt 2\,\mathrm{std}(x)\), smooth, and equal to the amplitude
     for a sinusoid.
     """
     x = jnp.asarray(x)

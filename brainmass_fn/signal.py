@@ -64,11 +64,12 @@ def bandpass_gain(
     high: float | None,
     order: int = 4,
 ) -> Float[Array, " freqs"]:
-    r"""Zero-phase Butterworth magnitude :math:`|H(f)|^2` (the gain of a forward-backward
+    r"""Zero-phase Butterworth magnitude \(|H(f)|^2\) (the gain of a forward-backward
     Butterworth filter of ``order``, as ``scipy.signal.filtfilt`` applies):
 
-    .. math::
-        |H(f)|^2 = \frac{1}{1 + (f_\ell / f)^{2n}} \cdot \frac{1}{1 + (f / f_h)^{2n}}.
+    $$
+    |H(f)|^2 = \frac{1}{1 + (f_\ell / f)^{2n}} \cdot \frac{1}{1 + (f / f_h)^{2n}}.
+    $$
 
     ``low`` or ``high`` may be None for a high- or low-pass. Gain 1/4 at each cut-off.
     """

@@ -4,13 +4,18 @@ State per region: vasodilatory signal ``s`` (1/s), blood inflow ``f``, venous vo
 ``v`` and deoxyhemoglobin content ``q`` (the last three normalised to rest = 1)
 (Friston et al. 2000, eqs. 1-4; Buxton et al. 1998):
 
-.. math::
-    \dot s = z - \kappa s - \gamma (f - 1), \qquad \dot f = s,
+$$
+\dot s = z - \kappa s - \gamma (f - 1), \qquad \dot f = s,
+$$
 
-    \tau \dot v = f - v^{1/\alpha}, \qquad
-    \tau \dot q = f \frac{1 - (1 - \rho)^{1/f}}{\rho} - v^{1/\alpha} \frac{q}{v},
+$$
+\tau \dot v = f - v^{1/\alpha}, \qquad
+\tau \dot q = f \frac{1 - (1 - \rho)^{1/f}}{\rho} - v^{1/\alpha} \frac{q}{v},
+$$
 
-    y = V_0 \left[k_1 (1 - q) + k_2 (1 - q / v) + k_3 (1 - v)\right].
+$$
+y = V_0 \left[k_1 (1 - q) + k_2 (1 - q / v) + k_3 (1 - v)\right].
+$$
 
 Time unit: the hemodynamic constants are quoted in seconds in the literature, and we
 keep them so (``kappa``, ``gamma`` in 1/s, ``tau`` in s); ``z`` is the drive in the

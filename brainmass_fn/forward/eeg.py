@@ -5,29 +5,33 @@ the sensors: ``m(t) = G s(t)``. Each region is a current dipole at its centre
 ``r0`` (mm) with a unit orientation ``n`` and moment ``s(t) n``. Analytic lead fields:
 
 - EEG, infinite homogeneous conductor of conductivity ``sigma`` (S/m):
-  :math:`V(\mathbf r) = \frac{\mathbf q \cdot (\mathbf r - \mathbf r_0)}
-  {4\pi\sigma |\mathbf r - \mathbf r_0|^3}` (e.g. Nunez & Srinivasan 2006, ch. 4).
+  \(V(\mathbf r) = \frac{\mathbf q \cdot (\mathbf r - \mathbf r_0)}
+  {4\pi\sigma |\mathbf r - \mathbf r_0|^3}\) (e.g. Nunez & Srinivasan 2006, ch. 4).
 - EEG, homogeneous sphere centred at the origin, electrodes on its surface (Frank 1952;
-  the closed form of Zhang 1995, eq. 1a), with :math:`\mathbf d = \mathbf r -
-  \mathbf r_0`:
+  the closed form of Zhang 1995, eq. 1a), with \(\mathbf d = \mathbf r -
+  \mathbf r_0\):
 
-  .. math::
-      V = \frac{1}{4\pi\sigma}\,\mathbf q\cdot\left[\frac{2\mathbf d}{d^3} +
-      \frac{d\,\mathbf r + r\,\mathbf d}{r\,d\,(r d + r^2 - \mathbf r_0\cdot\mathbf r)}
-      \right].
+    $$
+    V = \frac{1}{4\pi\sigma}\,\mathbf q\cdot\left[\frac{2\mathbf d}{d^3} +
+    \frac{d\,\mathbf r + r\,\mathbf d}{r\,d\,(r d + r^2 - \mathbf r_0\cdot\mathbf r)}
+    \right].
+    $$
 
 - MEG, spherically symmetric conductor (Sarvas 1987), the field outside the sphere:
 
-  .. math::
-      \mathbf B = \frac{\mu_0}{4\pi F^2}\left(F\,\mathbf q\times\mathbf r_0 -
-      (\mathbf q\times\mathbf r_0\cdot\mathbf r)\,\nabla F\right),\quad
-      F = a (r a + r^2 - \mathbf r_0\cdot\mathbf r),
+    $$
+    \mathbf B = \frac{\mu_0}{4\pi F^2}\left(F\,\mathbf q\times\mathbf r_0 -
+    (\mathbf q\times\mathbf r_0\cdot\mathbf r)\,\nabla F\right),\quad
+    F = a (r a + r^2 - \mathbf r_0\cdot\mathbf r),
+    $$
 
-      \nabla F = \left(\frac{a^2}{r} + \frac{\mathbf a\cdot\mathbf r}{a} + 2a + 2r
-      \right)\mathbf r - \left(a + 2r + \frac{\mathbf a\cdot\mathbf r}{a}\right)
-      \mathbf r_0,\quad \mathbf a = \mathbf r - \mathbf r_0;
+    $$
+    \nabla F = \left(\frac{a^2}{r} + \frac{\mathbf a\cdot\mathbf r}{a} + 2a + 2r
+    \right)\mathbf r - \left(a + 2r + \frac{\mathbf a\cdot\mathbf r}{a}\right)
+    \mathbf r_0,\quad \mathbf a = \mathbf r - \mathbf r_0;
+    $$
 
-  a radial dipole gives no field outside. Sensors measure ``B . n_sensor``.
+    a radial dipole gives no field outside. Sensors measure ``B . n_sensor``.
 
 Units: positions in mm (converted to m inside), conductivity in S/m, dipole moments
 in A m per unit source; EEG lead fields are in V per (A m), MEG in T per (A m).

@@ -21,11 +21,14 @@ class CoombesByrne(AbstractNeuralMass):
     whose conductance ``g`` follows an alpha-function (second-order) filter of
     the population rate:
 
-    .. math::
-        \dot r = \frac{\Delta}{\pi} + 2 r V - g r, \\
-        \dot V = V^2 - \pi^2 r^2 + \eta + (v_{syn} - V)\, g + u, \\
-        \dot g = \alpha\, q, \\
-        \dot q = \alpha\, (\kappa \pi r - g - 2 q).
+    $$
+    \begin{gathered}
+    \dot r = \frac{\Delta}{\pi} + 2 r V - g r, \\
+    \dot V = V^2 - \pi^2 r^2 + \eta + (v_{syn} - V)\, g + u, \\
+    \dot g = \alpha\, q, \\
+    \dot q = \alpha\, (\kappa \pi r - g - 2 q).
+    \end{gathered}
+    $$
 
     The last two equations are ``(1 + \alpha^{-1} d/dt)^2 g = \kappa \pi r``.
     Time is measured in units of the QIF membrane time constant, taken as 1 ms

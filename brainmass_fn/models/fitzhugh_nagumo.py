@@ -16,9 +16,12 @@ __all__ = ["FitzHughNagumo"]
 class FitzHughNagumo(AbstractNeuralMass):
     r"""FitzHugh-Nagumo node with a cubic ``x`` nullcline (Kostova et al. 2004 form).
 
-    .. math::
-        \dot x = -\alpha x^3 + \beta x^2 + \gamma x - y + I + u_x, \\
-        \dot y = \frac{x - \delta - \epsilon y}{\tau} + u_y.
+    $$
+    \begin{gathered}
+    \dot x = -\alpha x^3 + \beta x^2 + \gamma x - y + I + u_x, \\
+    \dot y = \frac{x - \delta - \epsilon y}{\tau} + u_y.
+    \end{gathered}
+    $$
 
     ``x`` is a membrane-potential-like activity and ``y`` a slow recovery
     variable (both dimensionless); time in ms. The inputs ``u_x``, ``u_y`` are

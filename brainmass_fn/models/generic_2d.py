@@ -16,9 +16,12 @@ __all__ = ["Generic2dOscillator"]
 class Generic2dOscillator(AbstractNeuralMass):
     r"""Generic planar oscillator with a cubic and a quadratic nullcline.
 
-    .. math::
-        \dot V = d\, \tau\, (-f V^3 + e V^2 + g V + \alpha W + \gamma I + \gamma u), \\
-        \dot W = \frac{d}{\tau}\, (c V^2 + b V - \beta W + a).
+    $$
+    \begin{gathered}
+    \dot V = d\, \tau\, (-f V^3 + e V^2 + g V + \alpha W + \gamma I + \gamma u), \\
+    \dot W = \frac{d}{\tau}\, (c V^2 + b V - \beta W + a).
+    \end{gathered}
+    $$
 
     ``V`` (fast, membrane-potential-like) and ``W`` (slow recovery) are
     dimensionless; ``d`` (1/ms) sets the overall time scale and ``tau`` the

@@ -16,9 +16,10 @@ __all__ = ["Hopf"]
 class Hopf(AbstractNeuralMass):
     r"""Stuart-Landau / Hopf normal-form node.
 
-    .. math::
-        \dot x = (a - x^2 - y^2)\,x - \omega\,y + I_x, \qquad
-        \dot y = (a - x^2 - y^2)\,y + \omega\,x + I_y
+    $$
+    \dot x = (a - x^2 - y^2)\,x - \omega\,y + I_x, \qquad
+    \dot y = (a - x^2 - y^2)\,y + \omega\,x + I_y
+    $$
 
     For ``a > 0`` the origin is unstable and trajectories approach the limit cycle
     ``x^2 + y^2 = a`` (amplitude ``sqrt(a)``, angular frequency ``w``); for ``a < 0``

@@ -24,12 +24,15 @@ def jansen_rit_sigmoid(
 class JansenRit(AbstractNeuralMass):
     r"""Jansen-Rit neural mass (six states), in TVB's variable order.
 
-    .. math::
-        \dot y_0 = y_3, \quad \dot y_1 = y_4, \quad \dot y_2 = y_5, \\
-        \dot y_3 = A a\, S(y_1 - y_2) - 2 a y_3 - a^2 y_0, \\
-        \dot y_4 = A a\,[\mu + a_2 J\, S(a_1 J y_0) + u] - 2 a y_4 - a^2 y_1, \\
-        \dot y_5 = B b\, a_4 J\, S(a_3 J y_0) - 2 b y_5 - b^2 y_2, \\
-        S(v) = \frac{2 \nu_{max}}{1 + e^{r (v_0 - v)}}.
+    $$
+    \begin{gathered}
+    \dot y_0 = y_3, \quad \dot y_1 = y_4, \quad \dot y_2 = y_5, \\
+    \dot y_3 = A a\, S(y_1 - y_2) - 2 a y_3 - a^2 y_0, \\
+    \dot y_4 = A a\,[\mu + a_2 J\, S(a_1 J y_0) + u] - 2 a y_4 - a^2 y_1, \\
+    \dot y_5 = B b\, a_4 J\, S(a_3 J y_0) - 2 b y_5 - b^2 y_2, \\
+    S(v) = \frac{2 \nu_{max}}{1 + e^{r (v_0 - v)}}.
+    \end{gathered}
+    $$
 
     ``y0``, ``y1``, ``y2`` are the mean post-synaptic potentials (mV) of the
     pyramidal cells, the excitatory and the inhibitory input to them; ``y3..y5``

@@ -21,14 +21,17 @@ def _gate(v: Array, threshold: Array, width: Array) -> Array:
 class LarterBreakspear(AbstractNeuralMass):
     r"""Larter-Breakspear neural mass (three states, non-dimensional).
 
-    .. math::
-        \dot V = t_s\,\big[ -(g_{Ca} + (1-C)\, r_{NMDA} a_{ee} Q_V
-                          + C\, r_{NMDA} a_{ee}\, u)\, m_{Ca} (V - V_{Ca})
-                 - g_K W (V - V_K) - g_L (V - V_L) \\
-                 \qquad - (g_{Na} m_{Na} + (1-C)\, a_{ee} Q_V + C\, a_{ee}\, u)(V - V_{Na})
-                 - a_{ie} Z Q_Z + a_{ne} I \big], \\
-        \dot W = t_s\, \phi\, (m_K - W) / \tau_K, \\
-        \dot Z = t_s\, b\, (a_{ni} I + a_{ei} V Q_V),
+    $$
+    \begin{gathered}
+    \dot V = t_s\,\big[ -(g_{Ca} + (1-C)\, r_{NMDA} a_{ee} Q_V
+                      + C\, r_{NMDA} a_{ee}\, u)\, m_{Ca} (V - V_{Ca})
+             - g_K W (V - V_K) - g_L (V - V_L) \\
+             \qquad - (g_{Na} m_{Na} + (1-C)\, a_{ee} Q_V + C\, a_{ee}\, u)(V - V_{Na})
+             - a_{ie} Z Q_Z + a_{ne} I \big], \\
+    \dot W = t_s\, \phi\, (m_K - W) / \tau_K, \\
+    \dot Z = t_s\, b\, (a_{ni} I + a_{ei} V Q_V),
+    \end{gathered}
+    $$
 
     with ``m_ion = 0.5 (1 + tanh((V - T_ion) / d_ion))``,
     ``Q_V = 0.5 Q_{V,max} (1 + tanh((V - V_T) / d_V))`` and

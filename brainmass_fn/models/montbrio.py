@@ -16,9 +16,10 @@ __all__ = ["MontbrioPazoRoxin"]
 class MontbrioPazoRoxin(AbstractNeuralMass):
     r"""Firing-rate / mean-voltage equations of Montbrio, Pazo & Roxin (2015).
 
-    .. math::
-        \tau \dot r = \frac{\Delta}{\pi \tau} + 2 r v + u_r, \qquad
-        \tau \dot v = v^2 + \eta + J \tau r - (\pi \tau r)^2 + I + u_v
+    $$
+    \tau \dot r = \frac{\Delta}{\pi \tau} + 2 r v + u_r, \qquad
+    \tau \dot v = v^2 + \eta + J \tau r - (\pi \tau r)^2 + I + u_v
+    $$
 
     ``r`` is the population firing rate (1/ms = kHz) and ``v`` the mean membrane
     potential (dimensionless, in units of the QIF neuron's voltage scale). For the

@@ -17,8 +17,9 @@ __all__ = ["ThresholdLinear"]
 class ThresholdLinear(AbstractNeuralMass):
     r"""Threshold-linear rate node with self-excitation.
 
-    .. math::
-        \tau \dot r = -r + k\, [\, w r + I + u - \theta \,]_+,
+    $$
+    \tau \dot r = -r + k\, [\, w r + I + u - \theta \,]_+,
+    $$
 
     with ``[z]_+ = max(z, 0)``. ``r`` is a firing rate in units of the gain
     ``k`` times the drive (dimensionless here); time in ms. In the active

@@ -17,9 +17,12 @@ __all__ = ["WilsonCowan"]
 class WilsonCowan(AbstractNeuralMass):
     r"""Wilson-Cowan node with excitatory (E) and inhibitory (I) populations.
 
-    .. math::
-        \tau_E \dot E = -E + (1 - E)\, S_E(c_{EE} E - c_{IE} I + P + u_E), \\
-        \tau_I \dot I = -I + (1 - I)\, S_I(c_{EI} E - c_{II} I + Q + u_I),
+    $$
+    \begin{gathered}
+    \tau_E \dot E = -E + (1 - E)\, S_E(c_{EE} E - c_{IE} I + P + u_E), \\
+    \tau_I \dot I = -I + (1 - I)\, S_I(c_{EI} E - c_{II} I + Q + u_I),
+    \end{gathered}
+    $$
 
     with the logistic ``S(x) = 1 / (1 + exp(-a (x - mu)))``. ``E`` and ``I`` are
     dimensionless fractions of active cells in [0, 1]. The input ``u`` (coupling and

@@ -35,10 +35,11 @@ def wong_wang_rate(
 class ReducedWongWang(AbstractNeuralMass):
     r"""Reduced Wong-Wang node: one NMDA gating variable ``S`` (Deco et al. 2013).
 
-    .. math::
-        x = w J_N S + I_0 + J_N u, \qquad
-        H(x) = \frac{a x - b}{1 - e^{-d (a x - b)}}, \qquad
-        \dot S = -\frac{S}{\tau_s} + \gamma\, (1 - S)\, H(x).
+    $$
+    x = w J_N S + I_0 + J_N u, \qquad
+    H(x) = \frac{a x - b}{1 - e^{-d (a x - b)}}, \qquad
+    \dot S = -\frac{S}{\tau_s} + \gamma\, (1 - S)\, H(x).
+    $$
 
     ``S`` in [0, 1] is dimensionless; ``x`` is a synaptic current (nA) and
     ``H`` a rate (1/ms). The input ``u`` (coupling and drive) is scaled by
@@ -96,11 +97,14 @@ class ReducedWongWang(AbstractNeuralMass):
 class WongWangDeco(AbstractNeuralMass):
     r"""Excitatory-inhibitory reduced Wong-Wang node of Deco et al. (2014).
 
-    .. math::
-        x_E = W_E I_0 + w_p J_N S_E - J_I S_I + I_{ext} + u_E, \\
-        x_I = W_I I_0 + J_N S_E - S_I + u_I, \\
-        \dot S_E = -\frac{S_E}{\tau_E} + \gamma_E (1 - S_E)\, H_E(x_E), \\
-        \dot S_I = -\frac{S_I}{\tau_I} + \gamma_I\, H_I(x_I),
+    $$
+    \begin{gathered}
+    x_E = W_E I_0 + w_p J_N S_E - J_I S_I + I_{ext} + u_E, \\
+    x_I = W_I I_0 + J_N S_E - S_I + u_I, \\
+    \dot S_E = -\frac{S_E}{\tau_E} + \gamma_E (1 - S_E)\, H_E(x_E), \\
+    \dot S_I = -\frac{S_I}{\tau_I} + \gamma_I\, H_I(x_I),
+    \end{gathered}
+    $$
 
     with ``H_{E,I}`` the Abbott-Chance function `wong_wang_rate` (rates in 1/ms).
     ``S_E``, ``S_I`` are NMDA and GABA gating variables (dimensionless); currents
