@@ -47,11 +47,28 @@ def _linear():
     return Linear(jnp.zeros(3), jnp.zeros(()))
 
 
+def _train_with(**overrides):
+    """`train` on the default problem, with any of its arguments overridden by keyword.
+
+    Defaults: a zero `Linear` fitted by `mse` to `_regression()` with SGD (lr 0.1), one
+    epoch of batches of 16, key `KEY`, no progress bar.
+    """
+    kwargs = dict(
+        model=_linear(),
+        loss_fn=mse,
+        data=_regression(),
+        strategy=optax.sgd(0.1),
+        epochs=1,
+        batch_size=16,
+        key=KEY,
+        progress=False,
+    )
+    return train(**{**kwargs, **overrides})
+
+
 def test_converges_to_least_squares():
     x, y = _regression()
-    result = train(
-        _linear(), mse, (x, y), optax.adam(0.05), epochs=60, batch_size=16, key=KEY, progress=False
-    )
+    result = _train_with(data=(x, y), strategy=optax.adam(0.05), epochs=60)
     design = np.c_[np.asarray(x), np.ones(len(x))]
     coef = np.linalg.lstsq(design, np.asarray(y), rcond=None)[0]
     got = np.r_[np.asarray(result.final_model.w), float(result.final_model.b)]
@@ -63,15 +80,12 @@ def test_steps_per_epoch_drop_the_partial_batch():
     # loss = sum(theta): every SGD step moves theta by exactly -lr
     x = jnp.zeros((50, 1))
     model = {"theta": jnp.zeros(())}
-    result = train(
-        model,
-        lambda m, x: m["theta"] + 0.0 * jnp.sum(x),
-        (x,),
-        optax.sgd(0.125),
+    result = _train_with(
+        model=model,
+        loss_fn=lambda m, x: m["theta"] + 0.0 * jnp.sum(x),
+        data=(x,),
+        strategy=optax.sgd(0.125),
         epochs=3,
-        batch_size=16,
-        key=KEY,
-        progress=False,
     )
     assert float(result.final_model["theta"]) == -0.125 * 3 * (50 // 16)
 
@@ -88,8 +102,8 @@ def test_epoch_batches_are_disjoint_and_change_per_epoch():
 def test_same_key_same_run_other_key_other_run():
     x, y = _regression()
     runs = [
-        train(
-            _linear(), mse, (x, y), optax.sgd(0.05), epochs=2, batch_size=8, key=k, progress=False
+        _train_with(
+            data=(x, y), strategy=optax.sgd(0.05), epochs=2, batch_size=8, key=k
         ).final_model.w
         for k in (KEY, KEY, jax.random.key(1))
     ]
@@ -100,17 +114,13 @@ def test_same_key_same_run_other_key_other_run():
 def test_validation_history_and_best_model():
     x, y = _regression(n=96)
     xv, yv = _regression(n=37, seed=1)
-    result = train(
-        _linear(),
-        mse_with_metric,
-        (x, y),
-        optax.sgd(0.02),
+    result = _train_with(
+        loss_fn=mse_with_metric,
+        data=(x, y),
+        strategy=optax.sgd(0.02),
         epochs=5,
-        batch_size=16,
-        key=KEY,
         val_data=(xv, yv),
         val_batch_size=10,
-        progress=False,
     )
     h = result.history
     assert set(h) == {
@@ -136,17 +146,13 @@ def test_validation_history_and_best_model():
 def test_early_stopping_after_patience():
     x, y = _regression()
     # lr = 0: the loss never improves after the first epoch
-    result = train(
-        _linear(),
-        mse,
-        (x, y),
-        optax.sgd(0.0),
+    result = _train_with(
+        data=(x, y),
+        strategy=optax.sgd(0.0),
         epochs=20,
         batch_size=32,
-        key=KEY,
         val_data=(x, y),
         early_stopping=3,
-        progress=False,
     )
     assert result.status == "early_stopped"
     assert result.epochs_run == 4 and result.best_epoch == 1
@@ -159,57 +165,48 @@ def test_early_stopping_on_a_maximised_metric():
         return mse(m, x, y), {"neg": -mse(m, x, y)}
 
     rule = EarlyStopping(patience=2, monitor="neg", mode="max")
-    result = train(
-        _linear(),
-        loss,
-        (x, y),
-        optax.adam(0.05),
+    result = _train_with(
+        loss_fn=loss,
+        data=(x, y),
+        strategy=optax.adam(0.05),
         epochs=6,
         batch_size=32,
-        key=KEY,
         val_data=(x, y),
         early_stopping=rule,
-        progress=False,
     )
     assert result.monitor == "val_neg"
     assert result.best_score == pytest.approx(result.history["val_neg"].max())
     assert result.best_epoch == 6  # improving every epoch: no early stop
     with pytest.raises(ValueError, match="monitors 'acc'"):
-        train(
-            _linear(),
-            loss,
-            (x, y),
-            optax.sgd(0.1),
+        _train_with(
+            loss_fn=loss,
+            data=(x, y),
+            strategy=optax.sgd(0.1),
             epochs=1,
             batch_size=32,
-            key=KEY,
             early_stopping=EarlyStopping(monitor="acc"),
-            progress=False,
         )
 
 
 def test_resume_from_checkpoint_repeats_the_uninterrupted_run(tmp_path):
     x, y = _regression()
-    kw = dict(batch_size=16, key=KEY, val_data=(x[:20], y[:20]), progress=False)
-    full = train(_linear(), mse, (x, y), optax.adam(0.05), epochs=4, **kw)
-    first = train(_linear(), mse, (x, y), optax.adam(0.05), epochs=2, checkpoint=tmp_path, **kw)
+
+    def run(**overrides):
+        return _train_with(
+            data=(x, y), strategy=optax.adam(0.05), val_data=(x[:20], y[:20]), **overrides
+        )
+
+    full = run(epochs=4)
+    first = run(epochs=2, checkpoint=tmp_path)
     assert first.epochs_run == 2 and (tmp_path / "meta.json").exists()
-    resumed = train(_linear(), mse, (x, y), optax.adam(0.05), epochs=4, checkpoint=tmp_path, **kw)
+    resumed = run(epochs=4, checkpoint=tmp_path)
     assert resumed.epochs_run == 4
     np.testing.assert_array_equal(resumed.final_model.w, full.final_model.w)
     np.testing.assert_array_equal(resumed.model.w, full.model.w)
     np.testing.assert_array_equal(resumed.history["val_loss"], full.history["val_loss"])
     assert resumed.best_epoch == full.best_epoch
     with pytest.raises(ValueError, match="different run"):
-        train(
-            _linear(),
-            mse,
-            (x, y),
-            optax.adam(0.05),
-            epochs=5,
-            checkpoint=tmp_path,
-            **{**kw, "key": jax.random.key(9)},
-        )
+        run(epochs=5, checkpoint=tmp_path, key=jax.random.key(9))
 
 
 def test_keyboard_interrupt_returns_best_so_far(monkeypatch):
@@ -224,16 +221,8 @@ def test_keyboard_interrupt_returns_best_so_far(monkeypatch):
         return real_step(*args)
 
     monkeypatch.setattr(train_module, "train_step", step)
-    result = train(
-        _linear(),
-        mse,
-        (x, y),
-        optax.adam(0.05),
-        epochs=10,
-        batch_size=32,
-        key=KEY,
-        val_data=(x, y),
-        progress=False,
+    result = _train_with(
+        data=(x, y), strategy=optax.adam(0.05), epochs=10, batch_size=32, val_data=(x, y)
     )
     assert result.status == "interrupted" and result.epochs_run == 2
     assert result.best_epoch == 2
@@ -245,9 +234,7 @@ def test_keyboard_interrupt_returns_best_so_far(monkeypatch):
 def test_non_finite_steps_are_skipped():
     x, y = _regression(n=64)
     x = x.at[5].set(jnp.nan)  # every batch holding sample 5 has a NaN loss
-    result = train(
-        _linear(), mse, (x, y), optax.sgd(0.05), epochs=3, batch_size=16, key=KEY, progress=False
-    )
+    result = _train_with(data=(x, y), strategy=optax.sgd(0.05), epochs=3)
     np.testing.assert_array_equal(result.history["skipped_steps"], [1.0, 1.0, 1.0])
     assert np.all(np.isfinite(result.final_model.w))
     assert np.all(np.isfinite(result.history["train_loss"]))
@@ -262,8 +249,8 @@ def test_params_respected_frozen_and_bounded():
         resolved_types.append(type(m.w))
         return mse(m, x, y)
 
-    result = train(
-        model, loss, (x, y), optax.adam(0.05), epochs=3, batch_size=16, key=KEY, progress=False
+    result = _train_with(
+        model=model, loss_fn=loss, data=(x, y), strategy=optax.adam(0.05), epochs=3
     )
     assert all(t is not bm.Param for t in resolved_types)  # loss sees resolved values
     assert isinstance(result.model.w, bm.Param)
@@ -271,15 +258,12 @@ def test_params_respected_frozen_and_bounded():
     assert not np.allclose(result.model.w.value, 0.0)
     # a bounded param stays inside its bounds however hard the loss pushes
     bounded = Linear(w=bm.Param(jnp.full(3, 0.5), lower=0.0, upper=1.0), b=bm.Param(0.0))
-    out = train(
-        bounded,
-        lambda m, x, y: -jnp.sum(m.w) * 100.0 + 0.0 * mse(m, x, y),
-        (x, y),
-        optax.adam(1.0),
+    out = _train_with(
+        model=bounded,
+        loss_fn=lambda m, x, y: -jnp.sum(m.w) * 100.0 + 0.0 * mse(m, x, y),
+        data=(x, y),
+        strategy=optax.adam(1.0),
         epochs=5,
-        batch_size=16,
-        key=KEY,
-        progress=False,
     )
     w = np.asarray(out.final_model.w.value)
     assert np.all((w > 0.9) & (w <= 1.0))
@@ -305,29 +289,21 @@ def test_network_inside_a_larger_model_with_an_equinox_readout():
     def loss(m, u, labels):
         return tasks.window_cross_entropy(jax.vmap(m)(u), labels, 3)
 
-    with pytest.warns(UserWarning, match="trainable_with_arrays"):
-        frozen = train(
-            model,
-            loss,
-            (u, labels),
-            optax.adam(1e-2),
+    def run(**overrides):
+        return _train_with(
+            model=model,
+            loss_fn=loss,
+            data=(u, labels),
+            strategy=optax.adam(1e-2),
             epochs=1,
             batch_size=32,
-            key=KEY,
-            progress=False,
+            **overrides,
         )
+
+    with pytest.warns(UserWarning, match="trainable_with_arrays"):
+        frozen = run()
     np.testing.assert_array_equal(frozen.final_model.head.weight, model.head.weight)
-    both = train(
-        model,
-        loss,
-        (u, labels),
-        optax.adam(1e-2),
-        epochs=1,
-        batch_size=32,
-        key=KEY,
-        filter_spec=trainable_with_arrays(model),
-        progress=False,
-    )
+    both = run(filter_spec=trainable_with_arrays(model))
     assert not np.allclose(both.final_model.head.weight, model.head.weight)
     assert not np.allclose(both.final_model.net.coupling.raw, model.net.coupling.raw)
 
@@ -340,9 +316,7 @@ def test_step_compiles_once():
         traces["n"] += 1
         return mse(m, x, y)
 
-    train(
-        _linear(), loss, (x, y), optax.sgd(0.01), epochs=5, batch_size=16, key=KEY, progress=False
-    )
+    _train_with(loss_fn=loss, data=(x, y), strategy=optax.sgd(0.01), epochs=5)
     # one shape check + one trace of the step, for 5 epochs x 6 steps
     assert traces["n"] == 2
 
@@ -360,20 +334,8 @@ def test_step_compiles_once():
     ],
 )
 def test_bad_arguments(kwargs, err, match):
-    x, y = _regression()
-    args = dict(
-        model=_linear(),
-        loss_fn=mse,
-        data=(x, y),
-        strategy=optax.sgd(0.1),
-        epochs=1,
-        batch_size=16,
-        key=KEY,
-        progress=False,
-    )
-    args.update(kwargs)
     with pytest.raises(err, match=match):
-        train(**args)
+        _train_with(**kwargs)
 
 
 def test_oscillator_network_learns_delayed_match_to_sample():
@@ -391,15 +353,13 @@ def test_oscillator_network_learns_delayed_match_to_sample():
         )
 
     net = OscillatorNetwork.init(k_net, 16, 3, 2)
-    result = train(
-        net,
-        loss,
-        train_set,
-        optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-2)),
+    result = _train_with(
+        model=net,
+        loss_fn=loss,
+        data=train_set,
+        strategy=optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-2)),
         epochs=12,
         batch_size=32,
-        key=KEY,
-        progress=False,
     )
     _, before = loss(bm.resolve(net), *test_set)
     _, after = loss(bm.resolve(result.final_model), *test_set)

@@ -2,17 +2,17 @@
 alpha-synapse eigenvalues at kappa = 0, TVB cross-checks, gradient w.r.t. every
 parameter."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
-from conftest import rel_error
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+    assert_vector_field_matches,
+)
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 
 def _model(p):
@@ -59,43 +59,31 @@ def test_synaptic_conductance_tracks_kappa_pi_r_at_rest():
 
 
 def test_vector_field_matches_tvb():
-    ref = np.load(DATA / "zoo_coombes_byrne_tvb.npz")
+    ref = Reference("zoo_coombes_byrne_tvb.npz")
     with jax.enable_x64(True):
-        model = _model(json.loads(str(ref["params"])))
         # TVB's coupling term of r (c_0) is added to dV/dt: our single input row
-        ours = model.vector_field(
-            0.0, jnp.asarray(ref["vf_state"]), jnp.asarray(ref["vf_coupling"])[:1]
+        assert_vector_field_matches(
+            _model(ref.params), ref, rtol=1e-12, atol=1e-12, to_input=lambda c: c[:1]
         )
-        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-12, atol=1e-12)
 
 
 def test_trajectory_matches_tvb_heun():
-    ref = np.load(DATA / "zoo_coombes_byrne_tvb.npz")
+    ref = Reference("zoo_coombes_byrne_tvb.npz")
     with jax.enable_x64(True):
-        model = _model(json.loads(str(ref["params"])))
-        drive = jnp.asarray(ref["coupling"])[:1]
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="heun",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
+        assert_trajectory_matches(
+            _model(ref.params), ref, solver="heun", drive=ref["coupling"][:1], max_rel_error=1e-6
         )
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.CoombesByrne()
-        y0 = jnp.array([0.5, -1.0, 1.5, 0.0])
-
-        def loss(m):
-            traj = bm.simulate(m, 10.0, 0.01, y0=y0, sample_period=0.5)
-            return jnp.mean(traj["r"] ** 2 + 0.01 * traj["V"] ** 2)
-
-        check = bm.check_gradient(loss, model)
-    assert len(check.names) == len(bm.models.CoombesByrne.parameter_units())
-    assert np.all(np.abs(check.finite_difference) > 1e-8)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-5)
+        assert_gradients_match_finite_differences(
+            bm.models.CoombesByrne(),
+            lambda traj: jnp.mean(traj["r"] ** 2 + 0.01 * traj["V"] ** 2),
+            duration=10.0,
+            dt=0.01,
+            y0=jnp.array([0.5, -1.0, 1.5, 0.0]),
+            sample_period=0.5,
+            min_abs=1e-8,
+            rtol=1e-5,
+        )

@@ -1,17 +1,17 @@
 """FitzHugh-Nagumo in the zoo: the Hopf bifurcation located in closed form, neurolib
 cross-check, gradient w.r.t. every parameter."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
-from conftest import rel_error
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+)
 
 import brainmass_fn as bm
 
-DATA = Path(__file__).parent / "data"
 ALPHA, BETA, GAMMA, DELTA, EPS, TAU = 3.0, 4.0, -1.5, 0.0, 0.5, 20.0
 
 
@@ -63,33 +63,22 @@ def test_oscillates_between_the_hopf_points_and_rests_outside():
 
 
 def test_trajectory_matches_neurolib_euler():
-    ref = np.load(DATA / "zoo_fitzhugh_nagumo_neurolib.npz")
-    p = json.loads(str(ref["params"]))
+    ref = Reference("zoo_fitzhugh_nagumo_neurolib.npz")
     with jax.enable_x64(True):
-        model = bm.models.FitzHughNagumo(**p, i_ext=0.0)  # the drive comes as input
-        drive = jnp.asarray(ref["ext"])  # neurolib's x_ext, y_ext rows
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="euler",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
-        )
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
+        model = bm.models.FitzHughNagumo(**ref.params, i_ext=0.0)  # the drive comes as input
+        # neurolib's x_ext, y_ext rows
+        assert_trajectory_matches(model, ref, solver="euler", drive=ref["ext"], max_rel_error=1e-6)
 
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.FitzHughNagumo(i_ext=1.0, delta=0.1)
-        y0 = jnp.array([0.2, 0.4])
-
-        def loss(m):
-            traj = bm.simulate(m, 40.0, 0.1, y0=y0, sample_period=1.0)
-            return jnp.mean(traj["x"] ** 2 + traj["y"] ** 2)
-
-        check = bm.check_gradient(loss, model)
-    assert len(check.names) == len(bm.models.FitzHughNagumo.parameter_units())
-    assert np.all(np.abs(check.finite_difference) > 1e-8)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-5)
+        assert_gradients_match_finite_differences(
+            bm.models.FitzHughNagumo(i_ext=1.0, delta=0.1),
+            lambda traj: jnp.mean(traj["x"] ** 2 + traj["y"] ** 2),
+            duration=40.0,
+            dt=0.1,
+            y0=jnp.array([0.2, 0.4]),
+            sample_period=1.0,
+            min_abs=1e-8,
+            rtol=1e-5,
+        )

@@ -1,17 +1,17 @@
 """Generic2dOscillator in the zoo: the fixed point as a root of the nullcline cubic
 and its Jacobian, TVB cross-checks, gradient w.r.t. every parameter."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
-from conftest import rel_error
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+    assert_vector_field_matches,
+)
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 
 def _model(p):
@@ -61,36 +61,24 @@ def test_default_fixed_point_is_the_nullcline_root_with_the_hand_jacobian():
 
 
 def test_vector_field_and_trajectory_match_tvb():
-    ref = np.load(DATA / "zoo_generic_2d_tvb.npz")
+    ref = Reference("zoo_generic_2d_tvb.npz")
     with jax.enable_x64(True):
-        model = _model(json.loads(str(ref["params"])))
-        ours = model.vector_field(
-            0.0, jnp.asarray(ref["vf_state"]), jnp.asarray(ref["vf_coupling"])
+        model = _model(ref.params)
+        assert_vector_field_matches(model, ref, rtol=1e-12, atol=1e-14)
+        assert_trajectory_matches(
+            model, ref, solver="heun", drive=ref["coupling"], max_rel_error=1e-6
         )
-        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-12, atol=1e-14)
-        drive = jnp.asarray(ref["coupling"])
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="heun",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
-        )
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.Generic2dOscillator(a=-0.5, c=0.1, g=0.2, i_ext=0.1)
-        y0 = jnp.array([0.5, -1.0])
-
-        def loss(m):
-            traj = bm.simulate(m, 100.0, 0.5, y0=y0, sample_period=2.0)
-            return jnp.mean(traj["V"] ** 2 + traj["W"] ** 2)
-
-        check = bm.check_gradient(loss, model)
-    assert len(check.names) == len(bm.models.Generic2dOscillator.parameter_units())
-    assert np.all(np.abs(check.finite_difference) > 1e-8)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-5)
+        assert_gradients_match_finite_differences(
+            bm.models.Generic2dOscillator(a=-0.5, c=0.1, g=0.2, i_ext=0.1),
+            lambda traj: jnp.mean(traj["V"] ** 2 + traj["W"] ** 2),
+            duration=100.0,
+            dt=0.5,
+            y0=jnp.array([0.5, -1.0]),
+            sample_period=2.0,
+            min_abs=1e-8,
+            rtol=1e-5,
+        )

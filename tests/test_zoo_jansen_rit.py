@@ -1,18 +1,18 @@
 """Jansen-Rit in the zoo: the PSP kernels' closed form and eigenvalues, the fixed-point
 equations, TVB cross-checks, gradient w.r.t. every parameter."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
-from conftest import rel_error
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+    assert_vector_field_matches,
+)
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 
 def _model(p):
@@ -55,33 +55,22 @@ def test_fixed_point_solves_the_sigmoid_equations():
 
 
 def test_vector_field_matches_tvb():
-    ref = np.load(DATA / "zoo_jansen_rit_tvb.npz")
+    ref = Reference("zoo_jansen_rit_tvb.npz")
     with jax.enable_x64(True):
-        model = _model(json.loads(str(ref["params"])))
         # TVB's coupling term c_0 (of y1 - y2, after its sigmoid) enters next to mu
-        ours = model.vector_field(
-            0.0, jnp.asarray(ref["vf_state"]), jnp.asarray(ref["vf_coupling"])[:1]
+        assert_vector_field_matches(
+            _model(ref.params), ref, rtol=1e-12, atol=1e-12, to_input=lambda c: c[:1]
         )
-        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-12, atol=1e-12)
 
 
 def test_trajectory_matches_tvb_heun():
-    ref = np.load(DATA / "zoo_jansen_rit_tvb.npz")
+    ref = Reference("zoo_jansen_rit_tvb.npz")
     with jax.enable_x64(True):
-        model = _model(json.loads(str(ref["params"])))
-        drive = jnp.asarray(ref["coupling"])[:1]
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="heun",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
+        traj = assert_trajectory_matches(
+            _model(ref.params), ref, solver="heun", drive=ref["coupling"][:1], max_rel_error=1e-6
         )
         eeg = np.asarray(traj["y1"] - traj["y2"])
         assert np.ptp(eeg[500:], axis=0).min() > 1.0  # the default column oscillates
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_eeg_is_y1_minus_y2():
@@ -91,14 +80,13 @@ def test_eeg_is_y1_minus_y2():
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.JansenRit()
-        y0 = jnp.array([0.05, 18.0, 12.0, 0.1, 0.5, -0.2])
-
-        def loss(m):
-            traj = bm.simulate(m, 30.0, 0.1, y0=y0, sample_period=1.0)
-            return jnp.mean((traj["y1"] - traj["y2"]) ** 2) + jnp.mean(traj["y0"] ** 2)
-
-        check = bm.check_gradient(loss, model)
-    assert len(check.names) == len(bm.models.JansenRit.parameter_units())
-    assert np.all(np.abs(check.finite_difference) > 1e-8)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-5)
+        assert_gradients_match_finite_differences(
+            bm.models.JansenRit(),
+            lambda traj: jnp.mean((traj["y1"] - traj["y2"]) ** 2) + jnp.mean(traj["y0"] ** 2),
+            duration=30.0,
+            dt=0.1,
+            y0=jnp.array([0.05, 18.0, 12.0, 0.1, 0.5, -0.2]),
+            sample_period=1.0,
+            min_abs=1e-8,
+            rtol=1e-5,
+        )

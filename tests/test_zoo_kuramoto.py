@@ -1,16 +1,17 @@
 """Kuramoto in the zoo: uniform rotation, two-oscillator phase locking and the
 conserved mean phase, TVB cross-checks, gradient w.r.t. omega."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+    assert_vector_field_matches,
+)
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 
 def _two_coupled(model, coupling, theta0, dt, steps):
@@ -56,37 +57,26 @@ def test_two_oscillators_lock_at_arcsin_and_conserve_mean_phase():
 
 
 def test_vector_field_and_trajectory_match_tvb():
-    ref = np.load(DATA / "zoo_kuramoto_tvb.npz")
-    p = json.loads(str(ref["params"]))
+    ref = Reference("zoo_kuramoto_tvb.npz")
     with jax.enable_x64(True):
-        model = bm.models.Kuramoto(omega=p["omega"])
-        ours = model.vector_field(
-            0.0, jnp.asarray(ref["vf_state"]), jnp.asarray(ref["vf_coupling"])
+        model = bm.models.Kuramoto(omega=ref.params["omega"])
+        assert_vector_field_matches(model, ref, rtol=1e-14)
+        # one state variable: the per-variable relative error is the overall one
+        assert_trajectory_matches(
+            model, ref, solver="heun", drive=ref["coupling"], max_rel_error=1e-6
         )
-        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-14)
-        drive = jnp.asarray(ref["coupling"])
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="heun",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
-        )
-        rel = np.max(np.abs(np.asarray(traj.ys) - ref["ys"])) / np.max(np.abs(ref["ys"]))
-        assert rel < 1e-6
 
 
 def test_gradient_wrt_omega_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.Kuramoto(omega=jnp.array([0.05, 0.09]))
-
-        def loss(m):
-            theta = bm.simulate(m, 50.0, 0.1, y0=jnp.array([[0.0, 1.0]]), sample_period=1.0)
-            return jnp.mean(jnp.sin(theta["theta"]) ** 2)
-
-        check = bm.check_gradient(loss, model)
-    assert len(check.names) == 2
-    assert np.all(np.abs(check.finite_difference) > 1e-6)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-6)
+        assert_gradients_match_finite_differences(
+            bm.models.Kuramoto(omega=jnp.array([0.05, 0.09])),
+            lambda traj: jnp.mean(jnp.sin(traj["theta"]) ** 2),
+            duration=50.0,
+            dt=0.1,
+            y0=jnp.array([[0.0, 1.0]]),
+            sample_period=1.0,
+            names=(".omega[0]", ".omega[1]"),
+            min_abs=1e-6,
+            rtol=1e-6,
+        )

@@ -1,18 +1,18 @@
 """Larter-Breakspear in the zoo: the fixed point's closed-form relations and the
 d_V thresholds, TVB cross-checks, gradient w.r.t. every parameter."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
-from conftest import rel_error
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+    assert_vector_field_matches,
+)
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 #: TVB name -> brainmass_fn name
 RENAME = dict(
@@ -87,40 +87,26 @@ def test_oscillates_above_d_v_055():
 
 
 def test_vector_field_and_trajectory_match_tvb():
-    ref = np.load(DATA / "zoo_larter_breakspear_tvb.npz")
-    p = json.loads(str(ref["params"]))
+    ref = Reference("zoo_larter_breakspear_tvb.npz")
     with jax.enable_x64(True):
-        model = bm.models.LarterBreakspear(**{RENAME[k]: v for k, v in p.items()})
+        model = bm.models.LarterBreakspear(**{RENAME[k]: v for k, v in ref.params.items()})
         # TVB's coupling c_0 is the neighbours' mean Q_V: our single input row
-        ours = model.vector_field(
-            0.0, jnp.asarray(ref["vf_state"]), jnp.asarray(ref["vf_coupling"])
+        assert_vector_field_matches(model, ref, rtol=1e-11, atol=1e-13)
+        assert_trajectory_matches(
+            model, ref, solver="heun", drive=ref["coupling"], max_rel_error=1e-6
         )
-        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-11, atol=1e-13)
-        drive = jnp.asarray(ref["coupling"])
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="heun",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
-        )
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.LarterBreakspear()
-        y0 = jnp.array([0.1, 0.2, 0.05])
-
-        def loss(m):
-            traj = bm.simulate(
-                m, 20.0, 0.1, y0=y0, sample_period=1.0, stimulus=lambda t: jnp.array([0.2])
-            )
-            return jnp.mean(traj.ys**2)
-
-        check = bm.check_gradient(loss, model)
-    assert len(check.names) == len(bm.models.LarterBreakspear.parameter_units())
-    assert np.all(np.abs(check.finite_difference) > 1e-9)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-5)
+        assert_gradients_match_finite_differences(
+            bm.models.LarterBreakspear(),
+            lambda traj: jnp.mean(traj.ys**2),
+            duration=20.0,
+            dt=0.1,
+            y0=jnp.array([0.1, 0.2, 0.05]),
+            sample_period=1.0,
+            stimulus=lambda t: jnp.array([0.2]),
+            min_abs=1e-9,
+            rtol=1e-5,
+        )

@@ -1,16 +1,17 @@
 """Linear node in the zoo: closed-form solution and eigenvalue, TVB cross-checks,
 gradient w.r.t. gamma."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+    assert_vector_field_matches,
+)
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 
 def test_matches_closed_form_with_constant_input():
@@ -34,44 +35,27 @@ def test_matches_closed_form_with_constant_input():
 
 
 def test_vector_field_and_trajectory_match_tvb():
-    ref = np.load(DATA / "zoo_linear_tvb.npz")
-    p = json.loads(str(ref["params"]))
+    ref = Reference("zoo_linear_tvb.npz")
     with jax.enable_x64(True):
-        model = bm.models.Linear(gamma=p["gamma"])
-        ours = model.vector_field(
-            0.0, jnp.asarray(ref["vf_state"]), jnp.asarray(ref["vf_coupling"])
+        model = bm.models.Linear(gamma=ref.params["gamma"])
+        assert_vector_field_matches(model, ref, rtol=1e-14, atol=1e-16)
+        # one state variable: the per-variable relative error is the overall one
+        assert_trajectory_matches(
+            model, ref, solver="heun", drive=ref["coupling"], max_rel_error=1e-6
         )
-        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-14, atol=1e-16)
-        drive = jnp.asarray(ref["coupling"])
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="heun",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
-        )
-        rel = np.max(np.abs(np.asarray(traj.ys) - ref["ys"])) / np.max(np.abs(ref["ys"]))
-        assert rel < 1e-6
 
 
 def test_gradient_wrt_gamma_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.Linear(gamma=-0.1)
-
-        def loss(m):
-            traj = bm.simulate(
-                m,
-                30.0,
-                0.1,
-                y0=jnp.array([1.0]),
-                sample_period=1.0,
-                stimulus=lambda t: jnp.array([0.05]),
-            )
-            return jnp.mean(traj["x"] ** 2)
-
-        check = bm.check_gradient(loss, model)
-    assert check.names == (".gamma",)
-    assert abs(check.finite_difference[0]) > 1e-6
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-6)
+        assert_gradients_match_finite_differences(
+            bm.models.Linear(gamma=-0.1),
+            lambda traj: jnp.mean(traj["x"] ** 2),
+            duration=30.0,
+            dt=0.1,
+            y0=jnp.array([1.0]),
+            sample_period=1.0,
+            stimulus=lambda t: jnp.array([0.05]),
+            names=(".gamma",),
+            min_abs=1e-6,
+            rtol=1e-6,
+        )

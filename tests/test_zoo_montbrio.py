@@ -1,17 +1,17 @@
 """Montbrio-Pazo-Roxin in the zoo: the closed-form fixed point at J = 0, TVB
 cross-checks (vector field and Heun trajectory), gradient w.r.t. every parameter."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
-from conftest import rel_error
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+    assert_vector_field_matches,
+)
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 
 def _model_and_input(p):
@@ -49,42 +49,29 @@ def test_uncoupled_fixed_point_is_closed_form():
 
 
 def test_vector_field_matches_tvb():
-    ref = np.load(DATA / "zoo_montbrio_tvb.npz")
+    ref = Reference("zoo_montbrio_tvb.npz")
     with jax.enable_x64(True):
-        model, to_input = _model_and_input(json.loads(str(ref["params"])))
-        ours = model.vector_field(
-            0.0, jnp.asarray(ref["vf_state"]), to_input(jnp.asarray(ref["vf_coupling"]))
-        )
-        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-12, atol=1e-13)
+        model, to_input = _model_and_input(ref.params)
+        assert_vector_field_matches(model, ref, rtol=1e-12, atol=1e-13, to_input=to_input)
 
 
 def test_trajectory_matches_tvb_heun():
-    ref = np.load(DATA / "zoo_montbrio_tvb.npz")
+    ref = Reference("zoo_montbrio_tvb.npz")
     with jax.enable_x64(True):
-        model, to_input = _model_and_input(json.loads(str(ref["params"])))
+        model, to_input = _model_and_input(ref.params)
         drive = to_input(jnp.asarray(ref["coupling"]))
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="heun",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
-        )
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert_trajectory_matches(model, ref, solver="heun", drive=drive, max_rel_error=1e-6)
 
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.MontbrioPazoRoxin(i_ext=0.5)
-        y0 = jnp.array([0.3, -1.0])
-
-        def loss(m):
-            traj = bm.simulate(m, 20.0, 0.01, y0=y0, sample_period=0.5)
-            return jnp.mean(traj["r"] ** 2 + 0.1 * traj["v"] ** 2)
-
-        check = bm.check_gradient(loss, model)
-    assert len(check.names) == len(bm.models.MontbrioPazoRoxin.parameter_units())
-    assert np.all(np.abs(check.finite_difference) > 1e-8)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-5)
+        assert_gradients_match_finite_differences(
+            bm.models.MontbrioPazoRoxin(i_ext=0.5),
+            lambda traj: jnp.mean(traj["r"] ** 2 + 0.1 * traj["v"] ** 2),
+            duration=20.0,
+            dt=0.01,
+            y0=jnp.array([0.3, -1.0]),
+            sample_period=0.5,
+            min_abs=1e-8,
+            rtol=1e-5,
+        )

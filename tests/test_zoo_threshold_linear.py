@@ -2,16 +2,12 @@
 regimes, stability bound k w < 1, a cross-check against an independent SciPy
 integration (no peer has this node), gradient w.r.t. every parameter."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _zoo_checks import Reference, assert_gradients_match_finite_differences
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 
 def test_active_regime_relaxes_to_closed_form_fixed_point():
@@ -41,8 +37,8 @@ def test_silent_regime_decays_with_tau_and_strong_recurrence_runs_away():
 
 
 def test_trajectory_matches_scipy_reference():
-    ref = np.load(DATA / "zoo_threshold_linear.npz")
-    p = json.loads(str(ref["params"]))
+    ref = Reference("zoo_threshold_linear.npz")
+    p = ref.params
     amplitude, period = float(ref["amplitude"]), float(ref["period"])
     with jax.enable_x64(True):
         model = bm.models.ThresholdLinear(**p)
@@ -69,13 +65,13 @@ def test_trajectory_matches_scipy_reference():
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.ThresholdLinear(theta=0.1)
-
-        def loss(m):
-            traj = bm.simulate(m, 30.0, 0.1, y0=jnp.array([0.5]), sample_period=1.0)
-            return jnp.mean(traj["r"] ** 2)
-
-        check = bm.check_gradient(loss, model)
-    assert len(check.names) == len(bm.models.ThresholdLinear.parameter_units())
-    assert np.all(np.abs(check.finite_difference) > 1e-8)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-6)
+        assert_gradients_match_finite_differences(
+            bm.models.ThresholdLinear(theta=0.1),
+            lambda traj: jnp.mean(traj["r"] ** 2),
+            duration=30.0,
+            dt=0.1,
+            y0=jnp.array([0.5]),
+            sample_period=1.0,
+            min_abs=1e-8,
+            rtol=1e-6,
+        )

@@ -1,18 +1,17 @@
 """Wilson-Cowan in the zoo: saturation limits, Jacobian at a fixed point against
 the hand-derived one, neurolib cross-check, gradient w.r.t. every parameter."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
-from conftest import rel_error
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+)
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 
 def _fixed_point(model, guess):
@@ -54,8 +53,8 @@ def test_jacobian_at_fixed_point_matches_hand_derivation():
 
 
 def test_trajectory_matches_neurolib_euler():
-    ref = np.load(DATA / "zoo_wilson_cowan_neurolib.npz")
-    p = json.loads(str(ref["params"]))
+    ref = Reference("zoo_wilson_cowan_neurolib.npz")
+    p = ref.params
     with jax.enable_x64(True):
         model = bm.models.WilsonCowan(
             tau_e=p["tau_exc"],
@@ -69,30 +68,22 @@ def test_trajectory_matches_neurolib_euler():
             mu_e=p["mu_exc"],
             mu_i=p["mu_inh"],
         )
-        drive = jnp.asarray(ref["ext"])  # neurolib's exc_ext, inh_ext: inside the sigmoids
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="euler",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
+        # neurolib's exc_ext, inh_ext: inside the sigmoids
+        traj = assert_trajectory_matches(
+            model, ref, solver="euler", drive=ref["ext"], max_rel_error=1e-6
         )
         assert np.ptp(np.asarray(traj["E"][500:, 0])) > 0.1  # node 0 oscillates
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_gradient_wrt_every_parameter_matches_finite_differences():
     with jax.enable_x64(True):
-        model = bm.models.WilsonCowan(p=1.0, q=0.2)
-        y0 = jnp.array([0.1, 0.05])
-
-        def loss(m):
-            traj = bm.simulate(m, 30.0, 0.1, y0=y0, sample_period=1.0)
-            return jnp.mean(traj["E"] ** 2 + traj["I"] ** 2)
-
-        check = bm.check_gradient(loss, model)
-    assert len(check.names) == len(bm.models.WilsonCowan.parameter_units())
-    assert np.all(np.abs(check.finite_difference) > 1e-8)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-5)
+        assert_gradients_match_finite_differences(
+            bm.models.WilsonCowan(p=1.0, q=0.2),
+            lambda traj: jnp.mean(traj["E"] ** 2 + traj["I"] ** 2),
+            duration=30.0,
+            dt=0.1,
+            y0=jnp.array([0.1, 0.05]),
+            sample_period=1.0,
+            min_abs=1e-8,
+            rtol=1e-5,
+        )

@@ -2,19 +2,19 @@
 removable singularity, fixed-point relations, TVB (vector field, Heun) and
 neurolib (Euler) cross-checks, gradient w.r.t. every parameter."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 import pytest
-from conftest import rel_error
+from _zoo_checks import (
+    Reference,
+    assert_gradients_match_finite_differences,
+    assert_trajectory_matches,
+    assert_vector_field_matches,
+)
 
 import brainmass_fn as bm
-
-DATA = Path(__file__).parent / "data"
 
 
 def _h(x, a, b, d):
@@ -119,50 +119,27 @@ def test_deco_fixed_point_relations_and_stability():
 
 
 def test_reduced_wong_wang_matches_tvb():
-    ref = np.load(DATA / "zoo_reduced_wong_wang_tvb.npz")
+    ref = Reference("zoo_reduced_wong_wang_tvb.npz")
     with jax.enable_x64(True):
-        model = _rww(json.loads(str(ref["params"])))
-        ours = model.vector_field(
-            0.0, jnp.asarray(ref["vf_state"]), jnp.asarray(ref["vf_coupling"])
+        model = _rww(ref.params)
+        assert_vector_field_matches(model, ref, rtol=1e-12, atol=1e-15)
+        assert_trajectory_matches(
+            model, ref, solver="heun", drive=ref["coupling"], max_rel_error=1e-6
         )
-        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-12, atol=1e-15)
-        drive = jnp.asarray(ref["coupling"])
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="heun",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
-        )
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
 
 
 def test_wong_wang_deco_matches_tvb():
-    ref = np.load(DATA / "zoo_wong_wang_deco_tvb.npz")
+    ref = Reference("zoo_wong_wang_deco_tvb.npz")
     with jax.enable_x64(True):
-        model, to_input = _deco_from_tvb(json.loads(str(ref["params"])))
-        ours = model.vector_field(
-            0.0, jnp.asarray(ref["vf_state"]), to_input(jnp.asarray(ref["vf_coupling"]))
-        )
-        np.testing.assert_allclose(ours, ref["vf_dfun"], rtol=1e-12, atol=1e-15)
+        model, to_input = _deco_from_tvb(ref.params)
+        assert_vector_field_matches(model, ref, rtol=1e-12, atol=1e-15, to_input=to_input)
         drive = to_input(jnp.asarray(ref["coupling"]))
-        traj = bm.simulate(
-            model,
-            1000.0,
-            float(ref["dt"]),
-            y0=ref["y0"],
-            solver="heun",
-            sample_period=1.0,
-            stimulus=lambda t: drive,
-        )
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert_trajectory_matches(model, ref, solver="heun", drive=drive, max_rel_error=1e-6)
 
 
 def test_wong_wang_deco_matches_neurolib_euler():
-    ref = np.load(DATA / "zoo_wong_wang_deco_neurolib.npz")
-    p = json.loads(str(ref["params"]))
+    ref = Reference("zoo_wong_wang_deco_neurolib.npz")
+    p = ref.params
     with jax.enable_x64(True):
         model = bm.models.WongWangDeco(
             a_e=p["a_exc"],
@@ -183,10 +160,7 @@ def test_wong_wang_deco_matches_neurolib_euler():
             # ww/timeIntegration.py); reproduce what it integrates
             tau_i=p["tau_exc"],
         )
-        traj = bm.simulate(
-            model, 1000.0, float(ref["dt"]), y0=ref["y0"], solver="euler", sample_period=1.0
-        )
-        assert np.all(rel_error(traj.ys, ref["ys"]) < 1e-6)
+        assert_trajectory_matches(model, ref, solver="euler", max_rel_error=1e-6)
 
 
 @pytest.mark.parametrize("name", ["ReducedWongWang", "WongWangDeco"])
@@ -196,12 +170,13 @@ def test_gradient_wrt_every_parameter_matches_finite_differences(name):
             model, y0 = bm.models.ReducedWongWang(), jnp.array([0.3])
         else:
             model, y0 = bm.models.WongWangDeco(i_ext=0.1), jnp.array([0.3, 0.1])
-
-        def loss(m):
-            traj = bm.simulate(m, 40.0, 0.5, y0=y0, sample_period=2.0)
-            return jnp.mean(traj.ys**2)
-
-        check = bm.check_gradient(loss, model)
-    assert len(check.names) == len(type(model).parameter_units())
-    assert np.all(np.abs(check.finite_difference) > 1e-10)
-    np.testing.assert_allclose(check.autodiff, check.finite_difference, rtol=1e-5)
+        assert_gradients_match_finite_differences(
+            model,
+            lambda traj: jnp.mean(traj.ys**2),
+            duration=40.0,
+            dt=0.5,
+            y0=y0,
+            sample_period=2.0,
+            min_abs=1e-10,
+            rtol=1e-5,
+        )
