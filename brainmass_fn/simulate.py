@@ -11,11 +11,13 @@ checkpointing) unless another adjoint is passed.
 Time grid: samples sit at ``transient + k * sample_period`` for
 ``k = 0 .. floor((duration - transient) / sample_period)``, both ends included.
 
-Networks with conduction delays, and any run with noise, go through a fixed-step
-solver (Euler or Heun, written with ``lax.scan``) that carries the delay history and
-draws the noise from a ``jax.random`` key: the blocked scheme of
-`brainmass_fn.delays`. There ``duration``, ``sample_period`` and ``transient`` must be
-whole multiples of ``dt``; the state at step ``n`` is the state at ``t = n dt``.
+Networks with conduction delays, and runs with noise and ``solver="euler"`` or
+``"heun"``, go through a fixed-step solver (Euler or Heun, written with ``lax.scan``)
+that carries the delay history and draws the noise from a ``jax.random`` key: the
+blocked scheme of `brainmass_fn.delays`. There ``duration``, ``sample_period`` and
+``transient`` must be whole multiples of ``dt``; the state at step ``n`` is the state
+at ``t = n dt``. Undelayed noisy runs with a diffrax solver instance are diffrax SDE
+solves instead (see ``noise`` in `simulate`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from ._fixed_step import Stepper, run_blocks
 from .delays import DEFAULT_BLOCK
 from .models._base import AbstractNeuralMass
 from .network import Network
-from .noise import AbstractNoise, AdditiveNoise
+from .noise import AbstractNoise, AdditiveNoise, OUNoise
 from .params import resolve
 from .solvers import get_solver, is_adaptive
 from .units import to_canonical
@@ -136,10 +138,14 @@ def simulate(
             16 * duration / dt)`` for adaptive solvers.
         noise: a noise source (`AdditiveNoise`, `OUNoise`) for a node model; a
             `Network` carries its own in ``network.noise``. With ``solver="euler"`` or
-            ``"heun"`` (names) noise runs in the fixed-step scan solver; with a diffrax
-            solver instance (e.g. ``diffrax.Euler()``, ``diffrax.ShARK()``) and
-            `AdditiveNoise`, undelayed models are solved as a diffrax SDE with a
-            ``VirtualBrownianTree`` built from ``key``.
+            ``"heun"`` (names) noise runs in the fixed-step scan solver. With a diffrax
+            solver instance (e.g. ``diffrax.Euler()``, ``diffrax.Heun()``,
+            ``diffrax.ShARK()``), undelayed models and networks are solved as a diffrax
+            SDE driven by a ``VirtualBrownianTree`` built from ``key``: `AdditiveNoise`
+            adds ``sigma dW`` to its state variables; `OUNoise` augments the state with
+            its process ``u`` (started at ``mean``), ``du = (mean - u) / tau dt +
+            sigma dW``, and the model sees ``input + u`` on its input variables (``u``
+            is not returned). Delayed networks need the fixed-step solver.
         key: ``jax.random`` key for the noise; same key, same run, bit for bit.
         block: steps per block of the fixed-step delay solver (see
             `brainmass_fn.delays`); the noise stream depends on it.
@@ -162,12 +168,7 @@ def simulate(
     delayed = isinstance(model, Network) and model.has_delays
     sde_noise = noise if noise is not None else net_noise
     if sde_noise is not None and not delayed and isinstance(solver, diffrax.AbstractSolver):
-        # a diffrax SDE: drift + additive diffusion driven by a VirtualBrownianTree
-        if not isinstance(sde_noise, AdditiveNoise):
-            raise ValueError(
-                "A diffrax solver instance with noise solves an SDE with AdditiveNoise only; "
-                "for OUNoise use solver='euler' or 'heun' (the fixed-step solver)."
-            )
+        # a diffrax SDE driven by a VirtualBrownianTree (see _sde_terms)
         if key is None:
             raise ValueError("This run has noise: pass key=jax.random.key(seed).")
     elif noise is not None or net_noise is not None or delayed:
@@ -199,26 +200,19 @@ def simulate(
     nodes = y0.shape[1:]
     zero = model.zero_input(nodes)
 
-    def vector_field(t, y, args):
+    def drift(t, x, args, noise_input=None):
         drive = zero if stimulus is None else zero + jnp.asarray(stimulus(t))
-        return model.vector_field(t, y, drive, args)
+        if noise_input is not None:
+            drive = drive + noise_input
+        return model.vector_field(t, x, drive, args)
 
-    terms: diffrax.AbstractTerm = diffrax.ODETerm(vector_field)
-    if sde_noise is not None:
+    if sde_noise is None:
+        terms: diffrax.AbstractTerm = diffrax.ODETerm(lambda t, x, args: drift(t, x, args))
+        state0 = y0
+    else:
         node = model.node if isinstance(model, Network) else model
-        rows = sde_noise.rows(node)
-        mask = jnp.asarray([1.0 if r in rows else 0.0 for r in range(node.n_state)], y0.dtype)
-        diffusion = jnp.broadcast_to(
-            mask.reshape((-1,) + (1,) * len(nodes)) * sde_noise.sigma, y0.shape
-        ).astype(y0.dtype)
-        brownian = diffrax.VirtualBrownianTree(
-            0.0, duration, tol=dt / 2, shape=jax.ShapeDtypeStruct(y0.shape, y0.dtype), key=key
-        )
-        terms = diffrax.MultiTerm(
-            terms,
-            diffrax.ControlTerm(
-                lambda t, y, args: lineax.DiagonalLinearOperator(diffusion), brownian
-            ),
+        terms, state0 = _sde_terms(
+            resolve(sde_noise), node, drift, y0, duration, dt, key, get_solver(solver)
         )
 
     adaptive = is_adaptive(solver)
@@ -234,14 +228,97 @@ def simulate(
         t0=0.0,
         t1=duration,
         dt0=dt,
-        y0=y0,
+        y0=state0,
         args=args,
         saveat=diffrax.SaveAt(ts=sample_times(duration, sample_period, transient)),
         stepsize_controller=controller,
         adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
         max_steps=max_steps,
     )
-    return Trajectory(ts=solution.ts, ys=solution.ys, state_names=model.state_names)
+    ys = solution.ys[0] if isinstance(solution.ys, tuple) else solution.ys  # drop OU rows
+    return Trajectory(ts=solution.ts, ys=ys, state_names=model.state_names)
+
+
+class _OUDiffusion(diffrax.AbstractTerm):
+    """Diffusion of the state ``(x, u)``: ``(dx, du) = (0, sigma dW)``, with ``W`` of the
+    shape of ``u`` (no Brownian motion is drawn for ``x``)."""
+
+    sigma: Float[Array, " inputs *nodes"]
+    control: diffrax.AbstractBrownianPath
+
+    def vf(self, t, y, args):
+        return jnp.zeros_like(y[0]), self.sigma
+
+    def contr(self, t0, t1, **kwargs):
+        return self.control.evaluate(t0, t1, **kwargs)
+
+    def prod(self, vf, control):
+        return vf[0], vf[1] * control
+
+
+def _sde_terms(
+    noise: AbstractNoise,
+    node: AbstractNeuralMass,
+    drift: Callable[..., Array],
+    y0: Float[Array, " state *nodes"],
+    duration: float,
+    dt: float,
+    key: Array,
+    solver: diffrax.AbstractSolver,
+) -> tuple[diffrax.MultiTerm, Any]:
+    """Drift and diffusion terms, and the initial state, of the diffrax SDE for ``noise``.
+
+    `AdditiveNoise`: ``dx = f(t, x, I) dt + sigma dW`` on its rows of ``x``.
+    `OUNoise`: the state is ``(x, u)`` with ``u`` (``(n_selected, *nodes)``, started at
+    ``mean``) the Ornstein-Uhlenbeck input, ``dx = f(t, x, I + place(u)) dt`` and
+    ``du = (mean - u) / tau dt + sigma dW``; the Brownian motion has the shape of ``u``.
+    ``drift(t, x, args, noise_input)`` is ``f`` with the stimulus ``I`` added.
+    """
+    nodes, dtype = y0.shape[1:], y0.dtype
+    # the cheapest Brownian increment the solver accepts (ShARK needs space-time Levy area)
+    need = getattr(solver, "minimal_levy_area", diffrax.AbstractBrownianIncrement)
+    levies = (diffrax.BrownianIncrement, diffrax.SpaceTimeLevyArea, diffrax.SpaceTimeTimeLevyArea)
+    levy = next(c for c in levies if issubclass(c, need))
+
+    def brownian(shape: tuple[int, ...]) -> diffrax.VirtualBrownianTree:
+        return diffrax.VirtualBrownianTree(
+            0.0,
+            duration,
+            tol=dt / 2,
+            shape=jax.ShapeDtypeStruct(shape, dtype),
+            key=key,
+            levy_area=levy,
+        )
+
+    if isinstance(noise, AdditiveNoise):
+        rows = noise.rows(node)
+        mask = jnp.asarray([1.0 if r in rows else 0.0 for r in range(node.n_state)], dtype)
+        diffusion = jnp.broadcast_to(
+            mask.reshape((-1,) + (1,) * len(nodes)) * noise.sigma, y0.shape
+        ).astype(dtype)
+        return diffrax.MultiTerm(
+            diffrax.ODETerm(lambda t, x, args: drift(t, x, args)),
+            diffrax.ControlTerm(
+                lambda t, x, args: lineax.DiagonalLinearOperator(diffusion), brownian(y0.shape)
+            ),
+        ), y0
+    if isinstance(noise, OUNoise):
+        shape = (noise.n_draws(node), *nodes)
+        u0 = jnp.broadcast_to(jnp.asarray(noise.mean, dtype), shape)
+        sigma = jnp.broadcast_to(noise.sigma, shape).astype(dtype)
+
+        def field(t, y, args):
+            x, u = y
+            return drift(t, x, args, noise.drive(node, u)), (noise.mean - u) / noise.tau
+
+        return diffrax.MultiTerm(diffrax.ODETerm(field), _OUDiffusion(sigma, brownian(shape))), (
+            y0,
+            u0,
+        )
+    raise ValueError(
+        f"A diffrax solver instance solves an SDE with AdditiveNoise or OUNoise, got "
+        f"{type(noise).__name__}; use solver='euler' or 'heun' (the fixed-step solver)."
+    )
 
 
 def _whole_steps(value: float, dt: float, name: str) -> int:
