@@ -31,6 +31,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._fixed_step import Stepper, run_blocks
@@ -81,6 +82,29 @@ def sample_times(duration: float, sample_period: float, transient: float = 0.0) 
     """Sample times ``transient + k * sample_period`` up to ``duration`` (ms)."""
     n = int(math.floor((duration - transient) / sample_period + 1e-9)) + 1
     return transient + sample_period * jnp.arange(n, dtype=jnp.result_type(float))
+
+
+def _step_grid(
+    duration: float, dt: float, sample_period: float, transient: float
+) -> tuple[Array, Array]:
+    """Step times ``0, dt, 2 dt, ..., duration`` of a fixed-step diffrax solve, and the
+    sample times; samples on the step grid are taken *from* it, bit for bit.
+
+    diffrax 0.7.2's ``RecursiveCheckpointAdjoint`` loses a sample's cotangent when its
+    save time lies a rounding error past a step end (``0.1 * 19`` against nineteen
+    accumulated steps of ``0.1``), silently giving a wrong gradient; stepping to these
+    exact times (``diffrax.StepTo``) makes saves and steps coincide exactly.
+    """
+    n = int(math.ceil(duration / dt - 1e-9))
+    grid = dt * np.arange(n + 1, dtype=np.float64)
+    grid[-1] = duration
+    dtype = jnp.result_type(float)
+    every, first = sample_period / dt, transient / dt
+    if abs(every - round(every)) < 1e-9 and abs(first - round(first)) < 1e-9:
+        n_samples = int(math.floor((duration - transient) / sample_period + 1e-9)) + 1
+        index = round(first) + round(every) * np.arange(n_samples)
+        return jnp.asarray(grid, dtype), jnp.asarray(grid[np.minimum(index, n)], dtype)
+    return jnp.asarray(grid, dtype), sample_times(duration, sample_period, transient)
 
 
 def _check_times(duration: float, dt: float, sample_period: float, transient: float) -> None:
@@ -219,18 +243,21 @@ def simulate(
     n_fixed = int(math.ceil(duration / dt - 1e-9))
     if max_steps is None:
         max_steps = max(4096, 16 * n_fixed) if adaptive else n_fixed + 1
-    controller = (
-        diffrax.PIDController(rtol=rtol, atol=atol) if adaptive else diffrax.ConstantStepSize()
-    )
+    if adaptive:
+        controller = diffrax.PIDController(rtol=rtol, atol=atol)
+        dt0, ts = dt, sample_times(duration, sample_period, transient)
+    else:
+        steps, ts = _step_grid(duration, dt, sample_period, transient)
+        controller, dt0 = diffrax.StepTo(ts=steps), None
     solution = diffrax.diffeqsolve(
         terms,
         get_solver(solver),
         t0=0.0,
         t1=duration,
-        dt0=dt,
+        dt0=dt0,
         y0=state0,
         args=args,
-        saveat=diffrax.SaveAt(ts=sample_times(duration, sample_period, transient)),
+        saveat=diffrax.SaveAt(ts=ts),
         stepsize_controller=controller,
         adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
         max_steps=max_steps,
