@@ -5,6 +5,12 @@ plan). One block, given the long-edge input ``h_long`` read from the history at 
 start, is `Stepper.block_fn`: an inner scan of ``B`` steps that reads short edges from
 a block-local buffer and returns the block's states and its new coupled values ``g``.
 
+**Noise.** Block ``b`` uses the standard normals drawn from ``fold_in(key, b)``. They
+are drawn for a chunk of blocks at once (``vmap`` over the chunk's keys, the same
+numbers bit for bit): on the gw benchmark with OU noise (10 s, 100k steps, 16 M
+normals) the run took 0.455 s instead of 0.69 s in float32 and 0.90 s instead of
+1.07 s in float64 (two runs each, same machine, minutes apart).
+
 **Reverse mode.** JAX differentiates the scan. What it keeps for the backward pass
 decides the cost: by default the linearised model evaluation stores every
 intermediate of the vector field (five ``(N,)`` arrays per step for Hopf, more for
@@ -147,12 +153,20 @@ class Stepper:
         g_new = loc[:, :, plan.past + 1 :] if plan is not None else loc
         return x, u, g_new, xs
 
-    def noise_draws(self, key: Array | None, b: Array, dtype) -> Array | None:
-        """The block's standard normals ``(B, n_draws, *nodes)``, from ``fold_in(key, b)``."""
-        if key is None:
-            return None
+    def noise_draws(self, key: Array, blocks: Array, dtype) -> Array:
+        """Standard normals ``(len(blocks), B, n_draws, *nodes)``; block ``b``'s come
+        from ``fold_in(key, b)``, so the stream does not depend on how blocks are
+        grouped (drawing 25 blocks in one ``vmap`` costs about half as much per normal
+        as one block at a time: 8 against 15 ns on XLA:CPU)."""
         shape = (self.block, self.n_draws, *self.nodes)
-        return jax.random.normal(jax.random.fold_in(key, b), shape, dtype)
+        return jax.vmap(lambda b: jax.random.normal(jax.random.fold_in(key, b), shape, dtype))(
+            blocks
+        )
+
+    def noise_chunk(self) -> int:
+        """Blocks whose noise is drawn together: the largest divisor of ``n_blocks``
+        up to 32 (so no block is simulated in vain)."""
+        return max(c for c in range(1, min(32, self.n_blocks) + 1) if self.n_blocks % c == 0)
 
     def head(self, hist: Array) -> Array:
         """The last ``past + 1`` history values, which the short reads see."""
@@ -189,9 +203,8 @@ def run_blocks(
         long_taps, theta = None, (model, noise, args, None)
         hist0 = jnp.zeros((0,), y0.dtype)
 
-    def one_block(carry, b):
-        x, hist, u = carry
-        xi = stepper.noise_draws(key, b, y0.dtype)
+    def one_block(carry, inputs):
+        (x, hist, u), (b, xi) = carry, inputs
         if plan is None:
             x, u, _, xs = stepper.block_fn(theta, x, u, hist, None, b, xi)
             return (x, hist, u), xs
@@ -200,5 +213,14 @@ def run_blocks(
         hist = jnp.concatenate([hist[:, :, stepper.block :], g_new], axis=2)
         return (x, hist, u), xs
 
-    _, xs = lax.scan(one_block, (y0, hist0, u0), jnp.arange(stepper.n_blocks))
-    return xs
+    carry0, blocks = (y0, hist0, u0), jnp.arange(stepper.n_blocks)
+    if noise is None:
+        return lax.scan(one_block, carry0, (blocks, None))[1]
+    chunk = stepper.noise_chunk()
+
+    def one_chunk(carry, chunk_blocks):
+        xis = stepper.noise_draws(key, chunk_blocks, y0.dtype)
+        return lax.scan(one_block, carry, (chunk_blocks, xis))
+
+    _, xs = lax.scan(one_chunk, carry0, blocks.reshape(-1, chunk))
+    return xs.reshape(stepper.n_blocks, *xs.shape[2:])
