@@ -173,11 +173,6 @@ class Stepper:
         return hist[:, :, self.plan.hist_len - 1 - self.plan.past :]
 
 
-def _split_taps(plan: DelayPlan, taps: tuple[Array, ...]) -> tuple[tuple[Array, ...], Array]:
-    long_taps = tuple(jnp.where(jnp.asarray(plan.long), w, 0.0) for w in taps)
-    return long_taps, plan.short_weights(taps)
-
-
 def run_blocks(
     stepper: Stepper,
     model: AbstractNeuralMass,
