@@ -191,7 +191,7 @@ def run_blocks(
     """
     plan = stepper.plan
     if plan is not None:
-        long_taps = tuple(jnp.where(jnp.asarray(plan.long), w, 0.0) for w in taps)
+        long_taps = plan.long_weights(taps)
         theta = (model, noise, args, plan.short_weights(taps))
         hist0 = plan.init_history(g0)
     else:

