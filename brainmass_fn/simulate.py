@@ -35,13 +35,13 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._fixed_step import Stepper, run_blocks
+from ._timegrid import concrete_ms
 from .delays import DEFAULT_BLOCK
 from .models._base import AbstractNeuralMass
 from .network import Network
 from .noise import AbstractNoise, AdditiveNoise, OUNoise
 from .params import resolve
 from .solvers import get_solver, is_adaptive
-from .units import to_canonical
 
 __all__ = ["Trajectory", "simulate", "sample_times"]
 
@@ -65,17 +65,6 @@ class Trajectory(eqx.Module):
     def sample_period(self) -> float:
         """Spacing of the samples, ms."""
         return float(self.ts[1] - self.ts[0])
-
-
-def _concrete_ms(value: Any, name: str) -> float:
-    value = to_canonical(value, "ms", name)
-    try:
-        return float(value)
-    except (TypeError, jax.errors.ConcretizationTypeError):
-        raise TypeError(
-            f"{name} sets the size of the time grid, so it must be a concrete number, "
-            "not a traced array; pass it as a Python float outside jit/vmap/grad."
-        ) from None
 
 
 def sample_times(duration: float, sample_period: float, transient: float = 0.0) -> Array:
@@ -177,10 +166,10 @@ def simulate(
     Returns:
         A `Trajectory` with ``ts`` (ms) and ``ys`` ``(time, n_state, *nodes)``.
     """
-    duration = _concrete_ms(duration, "duration")
-    dt = _concrete_ms(dt, "dt")
-    transient = _concrete_ms(transient, "transient")
-    sample_period = dt if sample_period is None else _concrete_ms(sample_period, "sample_period")
+    duration = concrete_ms(duration, "duration")
+    dt = concrete_ms(dt, "dt")
+    transient = concrete_ms(transient, "transient")
+    sample_period = dt if sample_period is None else concrete_ms(sample_period, "sample_period")
     _check_times(duration, dt, sample_period, transient)
 
     model = resolve(model)

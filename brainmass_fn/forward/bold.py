@@ -38,6 +38,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from .._timegrid import concrete_ms, whole_multiple
 from ..params import canonical_field, resolve
 from ..units import to_canonical
 
@@ -188,29 +189,10 @@ def _step_fn(hemo: BalloonWindkessel, method: str, h: float):
     return {"euler": euler, "symplectic_euler": symplectic_euler, "heun": heun, "rk4": rk4}[method]
 
 
-def _concrete_ms(value: Any, name: str) -> float:
-    value = to_canonical(value, "ms", name)
-    try:
-        return float(value)
-    except (TypeError, jax.errors.ConcretizationTypeError):
-        raise TypeError(
-            f"{name} sets the size of the output, so it must be a concrete number in ms, "
-            "not a traced array; pass a Python float."
-        ) from None
-
-
 def _stride(dt: float, tr: float | None) -> int:
     if not dt > 0:
         raise ValueError(f"dt must be > 0 ms, got {dt}.")
-    if tr is None:
-        return 1
-    stride = int(round(tr / dt))
-    if stride < 1 or abs(stride * dt - tr) > 1e-6 * tr:
-        raise ValueError(
-            f"tr ({tr} ms) must be a whole multiple of the drive's dt ({dt} ms); "
-            "resample the drive or choose tr = k * dt."
-        )
-    return stride
+    return 1 if tr is None else whole_multiple(tr, dt, "tr")
 
 
 def bold_times(n_steps: int, dt: float | Any, tr: float | Any | None = 2000.0) -> Array:
@@ -219,8 +201,8 @@ def bold_times(n_steps: int, dt: float | Any, tr: float | Any | None = 2000.0) -
     Drive sample ``i`` sits at ``i * dt`` and drives the step to ``(i + 1) * dt``; the
     BOLD samples are the states at ``tr, 2 tr, ...`` up to ``n_steps * dt``.
     """
-    dt = _concrete_ms(dt, "dt")
-    tr = None if tr is None else _concrete_ms(tr, "tr")
+    dt = concrete_ms(dt, "dt")
+    tr = None if tr is None else concrete_ms(tr, "tr")
     stride = _stride(dt, tr)
     return dt * stride * jnp.arange(1, n_steps // stride + 1, dtype=jnp.result_type(float))
 
@@ -266,8 +248,8 @@ def bold(
         raise ValueError(f"method must be one of {BOLD_METHODS}, got {method!r}.")
     if not isinstance(substeps, int) or substeps < 1:
         raise ValueError(f"substeps must be a positive int, got {substeps!r}.")
-    dt = _concrete_ms(dt, "dt")
-    tr = None if tr is None else _concrete_ms(tr, "tr")
+    dt = concrete_ms(dt, "dt")
+    tr = None if tr is None else concrete_ms(tr, "tr")
     stride = _stride(dt, tr)
     drive = jnp.asarray(drive, dtype=jnp.result_type(float))
     if drive.ndim < 1:

@@ -11,6 +11,7 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from .._timegrid import whole_multiple
 from ..units import to_canonical
 
 __all__ = ["subsample", "temporal_average"]
@@ -18,16 +19,7 @@ __all__ = ["subsample", "temporal_average"]
 
 def _ratio(dt: Any, period: Any) -> int:
     dt = float(to_canonical(dt, "ms", "dt"))
-    period = float(to_canonical(period, "ms", "period"))
-    if not dt > 0 or not period > 0:
-        raise ValueError(f"dt and period must be > 0 ms, got dt={dt}, period={period}.")
-    k = int(round(period / dt))
-    if k < 1 or abs(k * dt - period) > 1e-6 * period:
-        raise ValueError(
-            f"period ({period} ms) must be a whole multiple of dt ({dt} ms); choose "
-            "period = k * dt."
-        )
-    return k
+    return whole_multiple(float(to_canonical(period, "ms", "period")), dt, "period")
 
 
 def subsample(
