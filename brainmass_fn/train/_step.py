@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, PyTree
 
+from ..fit._objective import all_finite, select
 from ..params import resolve
 from ._data import take
 
@@ -55,17 +56,6 @@ def _loss(loss_fn: Callable, diff: PyTree, static: PyTree, batch: tuple) -> tupl
     return split_output(loss_fn(resolve(eqx.combine(diff, static)), *batch))
 
 
-def _all_finite(tree: PyTree) -> Array:
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree) if eqx.is_array(x)]
-    return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
-
-
-def _select(pred: Array, new: PyTree, old: PyTree) -> PyTree:
-    return jax.tree_util.tree_map(
-        lambda a, b: jnp.where(pred, a, b) if eqx.is_array(a) else a, new, old
-    )
-
-
 @eqx.filter_jit
 def train_step(
     loss_fn: Callable,
@@ -86,10 +76,10 @@ def train_step(
     (value, metrics), grads = jax.value_and_grad(
         lambda d: _loss(loss_fn, d, static, batch), has_aux=True
     )(diff)
-    ok = jnp.isfinite(value) & _all_finite(grads)
+    ok = jnp.isfinite(value) & all_finite(grads)
     updates, new_state = strategy.update(grads, opt_state, diff)
     new_diff = eqx.apply_updates(diff, updates)
-    return _select(ok, new_diff, diff), _select(ok, new_state, opt_state), value, metrics, ok
+    return select(ok, new_diff, diff), select(ok, new_state, opt_state), value, metrics, ok
 
 
 @eqx.filter_jit
