@@ -67,9 +67,13 @@ class Trajectory(eqx.Module):
         return float(self.ts[1] - self.ts[0])
 
 
+def _n_samples(duration: float, sample_period: float, transient: float) -> int:
+    return int(math.floor((duration - transient) / sample_period + 1e-9)) + 1
+
+
 def sample_times(duration: float, sample_period: float, transient: float = 0.0) -> Array:
     """Sample times ``transient + k * sample_period`` up to ``duration`` (ms)."""
-    n = int(math.floor((duration - transient) / sample_period + 1e-9)) + 1
+    n = _n_samples(duration, sample_period, transient)
     return transient + sample_period * jnp.arange(n, dtype=jnp.result_type(float))
 
 
@@ -90,8 +94,8 @@ def _step_grid(
     dtype = jnp.result_type(float)
     every, first = sample_period / dt, transient / dt
     if abs(every - round(every)) < 1e-9 and abs(first - round(first)) < 1e-9:
-        n_samples = int(math.floor((duration - transient) / sample_period + 1e-9)) + 1
-        index = round(first) + round(every) * np.arange(n_samples)
+        k = np.arange(_n_samples(duration, sample_period, transient))
+        index = round(first) + round(every) * k
         return jnp.asarray(grid, dtype), jnp.asarray(grid[np.minimum(index, n)], dtype)
     return jnp.asarray(grid, dtype), sample_times(duration, sample_period, transient)
 
