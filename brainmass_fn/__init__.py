@@ -18,6 +18,7 @@ from . import (
     noise,
     plot,
     signal,
+    solvers,
     sweep,
     tasks,
 )
@@ -57,7 +58,7 @@ from .noise import AdditiveNoise, OUNoise
 from .oscillator_network import OscillatorNetwork
 from .params import Param, param_values, resolve, trainable
 from .signal import bandpass, detrend, zscore
-from .simulate import Trajectory, simulate
+from .simulate import SimulationDiverged, SolveState, Trajectory, simulate
 from .sweep import device_mesh, evaluate_population
 from .train import EarlyStopping, TrainResult, train, trainable_with_arrays
 from .units import UnitError, ureg
@@ -89,6 +90,8 @@ __all__ = [
     "ReducedWongWang",
     "ThresholdLinear",
     "TrainResult",
+    "SimulationDiverged",
+    "SolveState",
     "Trajectory",
     "UnitError",
     "WilsonCowan",
@@ -129,6 +132,7 @@ __all__ = [
     "project",
     "resolve",
     "signal",
+    "solvers",
     "simulate",
     "spectral_loss",
     "sweep",

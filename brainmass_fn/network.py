@@ -45,10 +45,10 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .coupling import AbstractCoupling, get_coupling
-from .delays import DELAY_MODES, DelayPlan, build_plan, delay_steps
+from .delays import DELAY_MODES, delay_steps
 from .models._base import AbstractNeuralMass
 from .noise import AbstractNoise
-from .params import is_param, resolve
+from .params import is_param
 from .units import to_canonical
 
 __all__ = ["Network"]
@@ -325,39 +325,3 @@ class Network(AbstractNeuralMass):
                 )
             return lags
         return np.floor(g.lengths / (g.speed * dt) + 1e-9).astype(np.int64)
-
-    def delay_plan(self, dt: float, block: int, heun: bool) -> DelayPlan:
-        """The static read plan for step ``dt`` (ms)."""
-        n_taps = 1 if self.delays == "round" else 2
-        return build_plan(
-            self.integer_lags(dt),
-            n_taps=n_taps,
-            block=block,
-            heun=heun,
-            edges=self.geometry.nonzero,
-        )
-
-    def tap_weights(self, plan: DelayPlan, dt: float) -> tuple[Array, ...]:
-        """Weight of each edge at lag ``base_lag + t`` for the plan's taps (traced)."""
-        net = resolve(self)
-        w = eqx.error_if(
-            net.weights,
-            jnp.any(jnp.where(jnp.asarray(self.geometry.nonzero), 0.0, net.weights) != 0),
-            "weights has nonzero entries where the Network was built with zeros. A delayed "
-            "Network's connections are the nonzero weights at construction (its delay read "
-            "visits only them); rebuild the Network (outside jit) with the new weights.",
-        )
-        if self.delays == "round":
-            same = jnp.all(net.lengths == jnp.asarray(self.geometry.lengths, w.dtype)) & (
-                net.speed == jnp.asarray(self.geometry.speed, w.dtype)
-            )
-            w = eqx.error_if(
-                w,
-                ~same,
-                "With delays='round' the integer lags are fixed when the Network is built; "
-                "speed or lengths changed since. Rebuild the Network (outside jit), or use "
-                "delays='linear' to vary them.",
-            )
-            return (w,)
-        frac = net.lengths / (net.speed * dt) - jnp.asarray(plan.base_lag, w.dtype)
-        return (w * (1.0 - frac), w * frac)

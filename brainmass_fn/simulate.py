@@ -1,28 +1,34 @@
-"""Run a node model through a `diffrax` solve and return named, sampled traces.
+"""`simulate`: the one entry point of every run; it validates the combination of
+arguments and picks the solve path from the solver's type.
 
-``simulate`` integrates ``d state/dt = model.vector_field(t, state, input(t))`` from
-``t = 0`` to ``duration`` (ms), keeps samples every ``sample_period`` ms from
-``transient`` on, and returns a `Trajectory`. It is a pure function of the model's
-parameters: wrap it in ``jax.jit``, ``jax.vmap`` over a batch of models, or
-``jax.grad`` a loss of its output. Gradients flow through the solver by
-``diffrax.RecursiveCheckpointAdjoint`` (exact discretise-then-optimise backprop with
-checkpointing) unless another adjoint is passed.
+- **Fixed-step solvers of this package** (``"euler"``, ``"heun"``, ``"rk4"``, or
+  `brainmass_fn.solvers.Euler()` / `Heun()` / `RK4()`) run on the package's own scan
+  engine (`brainmass_fn._engine`) for every fixed-grid run: with or without
+  conduction delays, noise or a stimulus. ``duration``, ``sample_period`` and
+  ``transient`` are whole multiples of ``dt``; the state at step ``n`` is the state at
+  ``t = n dt``. JAX differentiates the scan directly (reverse and forward mode).
+- **diffrax solvers** (``"tsit5"``, ``"dopri5"``, ``"kvaerno5"`` or any
+  ``diffrax.AbstractSolver`` instance) run through ``diffrax.diffeqsolve`` with its
+  adjoints (``RecursiveCheckpointAdjoint`` by default), as an ODE or, with noise, an
+  SDE driven by a ``VirtualBrownianTree``; undelayed runs only.
+
+Arguments that do not apply to the chosen path are errors, not ignored. By default
+(``throw=True``) a run whose state becomes NaN or inf raises `SimulationDiverged`
+naming the time, the variable and the node; with ``throw=False`` the trajectory comes
+back with ``traj.result`` (0: finished, 1: not finite, 2: diffrax failed), under
+``jit``, ``vmap`` (one code per member) and ``grad``.
 
 Time grid: samples sit at ``transient + k * sample_period`` for
 ``k = 0 .. floor((duration - transient) / sample_period)``, both ends included.
 
-Networks with conduction delays, and runs with noise and ``solver="euler"`` or
-``"heun"``, go through a fixed-step solver (Euler or Heun, written with ``lax.scan``)
-that carries the delay history and draws the noise from a ``jax.random`` key: the
-blocked scheme of `brainmass_fn.delays`. There ``duration``, ``sample_period`` and
-``transient`` must be whole multiples of ``dt``; the state at step ``n`` is the state
-at ``t = n dt``. Undelayed noisy runs with a diffrax solver instance are diffrax SDE
-solves instead (see ``noise`` in `simulate`).
+Continuation: an engine run's trajectory carries its final `SolveState` (state, delay
+history, noise state, step count) in ``traj.final``; ``simulate(..., y0=traj.final)``
+continues the run exactly, with the same key (the noise stream is indexed by the
+global step), and its time axis goes on from where the first run ended.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -30,31 +36,78 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import lineax
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Int
 
-from ._fixed_step import Stepper, run_blocks
+from ._diffrax_solve import sample_times, solve_diffrax
+from ._engine._solve import solve_fixed
 from ._timegrid import concrete_ms
-from .delays import DEFAULT_BLOCK
 from .models._base import AbstractNeuralMass
 from .network import Network
-from .noise import AbstractNoise, AdditiveNoise, OUNoise
+from .noise import AbstractNoise
 from .params import resolve
-from .solvers import get_solver, is_adaptive
+from .solvers import AbstractFixedStepSolver, get_solver, is_adaptive
 
-__all__ = ["Trajectory", "simulate", "sample_times"]
+__all__ = [
+    "Trajectory",
+    "SolveState",
+    "SimulationDiverged",
+    "simulate",
+    "sample_times",
+    "RESULT_FINISHED",
+    "RESULT_NOT_FINITE",
+    "RESULT_SOLVER_FAILED",
+]
+
+#: ``Trajectory.result`` codes
+RESULT_FINISHED, RESULT_NOT_FINITE, RESULT_SOLVER_FAILED = 0, 1, 2
+
+
+class SimulationDiverged(FloatingPointError):
+    """The state of a run became NaN or inf (see the message for where and when)."""
+
+
+class SolveState(eqx.Module):
+    """Where a fixed-step run ended, to continue it exactly (``y0=traj.final``).
+
+    Attributes:
+        y: the state ``(n_state, *nodes)`` at the end.
+        step: steps taken since the first run's ``t = 0`` (``t = step * dt`` ms).
+        history: the delay history, coupled values ``(channels, N, L)`` of the last
+            ``L`` steps (empty without delays).
+        noise: the noise's own state, e.g. the Ornstein-Uhlenbeck input (empty if none).
+        dt: the step, ms; phase: ``step mod block``; layout: the solver, block and
+            delay layout the history is stored in (static).
+    """
+
+    y: Float[Array, " state *nodes"]
+    step: Int[Array, ""]
+    history: Array
+    noise: Array
+    dt: float = eqx.field(static=True)
+    phase: int = eqx.field(static=True)
+    layout: str = eqx.field(static=True)
+
+    @property
+    def t(self) -> Array:
+        """Time at the end, ms."""
+        return self.step * self.dt
 
 
 class Trajectory(eqx.Module):
     """Sampled solution: a time axis (ms) and the state at each sample.
 
     ``traj["x"]`` is the trace of state variable ``x``, shape ``(time, *nodes)``.
+    ``final`` is the `SolveState` to continue from (engine runs; None for diffrax
+    runs); ``result`` 0 when the run finished with finite values, 1 when the state
+    became NaN or inf, 2 when a diffrax solve failed (``throw=False`` only).
     """
 
     ts: Float[Array, " time"]
     ys: Float[Array, " time state *nodes"]
     state_names: tuple[str, ...] = eqx.field(static=True)
+    final: SolveState | None = None
+    result: Int[Array, ""] | None = None
 
     def __getitem__(self, name: str) -> Float[Array, " time *nodes"]:
         if name not in self.state_names:
@@ -66,53 +119,118 @@ class Trajectory(eqx.Module):
         """Spacing of the samples, ms."""
         return float(self.ts[1] - self.ts[0])
 
-
-def _n_samples(duration: float, sample_period: float, transient: float) -> int:
-    return int(math.floor((duration - transient) / sample_period + 1e-9)) + 1
-
-
-def sample_times(duration: float, sample_period: float, transient: float = 0.0) -> Array:
-    """Sample times ``transient + k * sample_period`` up to ``duration`` (ms)."""
-    n = _n_samples(duration, sample_period, transient)
-    return transient + sample_period * jnp.arange(n, dtype=jnp.result_type(float))
-
-
-def _step_grid(
-    duration: float, dt: float, sample_period: float, transient: float
-) -> tuple[Array, Array]:
-    """Step times ``0, dt, 2 dt, ..., duration`` of a fixed-step diffrax solve, and the
-    sample times; samples on the step grid are taken *from* it, bit for bit.
-
-    diffrax 0.7.2's ``RecursiveCheckpointAdjoint`` loses a sample's cotangent when its
-    save time lies a rounding error past a step end (``0.1 * 19`` against nineteen
-    accumulated steps of ``0.1``), silently giving a wrong gradient; stepping to these
-    exact times (``diffrax.StepTo``) makes saves and steps coincide exactly.
-    """
-    n = int(math.ceil(duration / dt - 1e-9))
-    grid = dt * np.arange(n + 1, dtype=np.float64)
-    grid[-1] = duration
-    dtype = jnp.result_type(float)
-    every, first = sample_period / dt, transient / dt
-    if abs(every - round(every)) < 1e-9 and abs(first - round(first)) < 1e-9:
-        k = np.arange(_n_samples(duration, sample_period, transient))
-        index = round(first) + round(every) * k
-        return jnp.asarray(grid, dtype), jnp.asarray(grid[np.minimum(index, n)], dtype)
-    return jnp.asarray(grid, dtype), sample_times(duration, sample_period, transient)
+    @property
+    def ok(self) -> Array:
+        """True where the run finished with finite values."""
+        return jnp.asarray(self.result == RESULT_FINISHED)
 
 
 def _check_times(duration: float, dt: float, sample_period: float, transient: float) -> None:
-    if not dt > 0:
-        raise ValueError(f"dt must be > 0 ms, got {dt}.")
-    if not duration > 0:
-        raise ValueError(f"duration must be > 0 ms, got {duration}.")
+    for name, value in (("duration", duration), ("dt", dt), ("sample_period", sample_period)):
+        if not np.isfinite(value) or not value > 0:
+            raise ValueError(f"{name} must be > 0 ms and finite, got {value}.")
     if dt > duration:
         raise ValueError(f"dt ({dt} ms) is longer than the duration ({duration} ms).")
     if not 0 <= transient < duration:
         raise ValueError(
             f"transient must be in [0, duration) = [0, {duration}) ms, got {transient}."
         )
-    if not sample_period > 0:
-        raise ValueError(f"sample_period must be > 0 ms, got {sample_period}.")
+
+
+def _check_combination(
+    solver: AbstractFixedStepSolver | diffrax.AbstractSolver,
+    *,
+    delayed: bool,
+    noise: AbstractNoise | None,
+    start: SolveState | None,
+    adjoint: Any,
+    rtol: Any,
+    atol: Any,
+    max_steps: Any,
+    block: Any,
+    key: Any,
+) -> None:
+    """Reject every argument that the chosen path would ignore, saying what to use."""
+    if isinstance(solver, AbstractFixedStepSolver):
+        given = [
+            n
+            for n, v in (("rtol", rtol), ("atol", atol), ("max_steps", max_steps))
+            if v is not None
+        ]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} apply to adaptive diffrax solvers; {solver!r} takes "
+                f"fixed steps of dt. Drop them, or pass solver='tsit5' (or a diffrax solver)."
+            )
+        if adjoint is not None:
+            raise ValueError(
+                f"adjoint applies to diffrax solves; {solver!r} runs on the package's scan "
+                "engine, which JAX differentiates directly. Drop adjoint=, or pass a diffrax "
+                "solver instance (e.g. diffrax.Heun()) to solve with diffrax."
+            )
+        if delayed and not solver.delays_supported:
+            raise ValueError(
+                f"{solver!r} evaluates between the steps, where a delayed read has no values; "
+                "a network with conduction delays needs solver='euler' or 'heun'."
+            )
+        if noise is not None and not solver.noise_supported:
+            raise ValueError(
+                f"{solver!r} has no stochastic form here; with noise use solver='euler' "
+                "(Euler-Maruyama) or 'heun' (stochastic Heun)."
+            )
+    else:
+        if delayed:
+            raise ValueError(
+                f"{type(solver).__name__} is a diffrax solver, and diffrax has no delay "
+                "history: a network with conduction delays needs solver='euler' or 'heun' "
+                "(the package's scan engine)."
+            )
+        if block is not None:
+            raise ValueError(
+                "block sets the scan engine's block length; a diffrax solver does not use "
+                "it. Drop block=."
+            )
+        if start is not None:
+            raise ValueError(
+                "Continuing from a SolveState runs on the scan engine (solver 'euler', "
+                "'heun' or 'rk4'); for a diffrax solver pass y0=state.y."
+            )
+        fixed = not is_adaptive(solver)
+        if fixed and (rtol is not None or atol is not None):
+            raise ValueError(
+                f"rtol/atol apply to adaptive solvers; {type(solver).__name__} runs on the "
+                "fixed grid of dt. Drop them, or use an adaptive solver such as 'tsit5'."
+            )
+    if noise is None and key is not None:
+        raise ValueError(
+            "key= was given but this run has no noise; drop key=, or add noise "
+            "(noise=bm.AdditiveNoise(...) or Network(..., noise=...))."
+        )
+    if noise is not None and key is None:
+        raise ValueError(
+            "This run has noise: pass key=jax.random.key(seed) (the same key gives the same run)."
+        )
+
+
+def _is_concrete(x: Any) -> bool:
+    return eqx.is_array(x) and not isinstance(x, jax.core.Tracer)
+
+
+def _check_finite_inputs(model: AbstractNeuralMass, y0: Array) -> None:
+    """NaN or inf in ``y0`` or a (concrete) parameter is an error before the run."""
+    if _is_concrete(y0) and not np.all(np.isfinite(np.asarray(y0))):
+        raise ValueError(
+            f"y0 contains NaN or inf ({int(np.sum(~np.isfinite(np.asarray(y0))))} entries); give a "
+            "finite initial state."
+        )
+    for path, leaf in jax.tree_util.tree_flatten_with_path(model)[0]:
+        if _is_concrete(leaf) and jnp.issubdtype(leaf.dtype, jnp.inexact):
+            if not np.all(np.isfinite(np.asarray(leaf))):
+                name = jax.tree_util.keystr(path)
+                raise ValueError(
+                    f"Parameter {type(model).__name__}{name} contains NaN or inf; every "
+                    "parameter must be finite."
+                )
 
 
 def simulate(
@@ -120,310 +238,200 @@ def simulate(
     duration: float | Any,
     dt: float | Any,
     *,
-    y0: ArrayLike | None = None,
-    solver: str | diffrax.AbstractSolver = "heun",
+    y0: ArrayLike | SolveState | None = None,
+    solver: str | AbstractFixedStepSolver | diffrax.AbstractSolver = "heun",
     sample_period: float | Any | None = None,
     transient: float | Any = 0.0,
     stimulus: Callable[[Array], ArrayLike] | None = None,
     args: Any = None,
     adjoint: diffrax.AbstractAdjoint | None = None,
-    rtol: float = 1e-6,
-    atol: float = 1e-8,
+    rtol: float | None = None,
+    atol: float | None = None,
     max_steps: int | None = None,
     noise: AbstractNoise | None = None,
     key: Array | None = None,
-    block: int = DEFAULT_BLOCK,
+    block: int | None = None,
+    throw: bool = True,
 ) -> Trajectory:
     """Integrate ``model`` and return its sampled trajectory.
 
     Args:
-        model: a node model (its `Param` fields are resolved to values).
+        model: a node model or a `Network` (its `Param` fields are resolved to values).
         duration: simulated time, ms (or a pint time quantity).
-        dt: step for fixed-step solvers, first step for adaptive ones, ms.
-        y0: initial state ``(n_state, *nodes)``; default ``model.initial_state()``.
-        solver: ``"euler"``, ``"heun"``, ``"rk4"`` (fixed step) or ``"tsit5"``,
-            ``"dopri5"`` (adaptive, PID controller with ``rtol``/``atol``), or a
-            diffrax solver instance.
+        dt: the step of fixed-step solvers, the first step of adaptive ones, ms.
+        y0: initial state ``(n_state, *nodes)``, default ``model.initial_state()``; or
+            a `SolveState` (``traj.final``) to continue an engine run exactly.
+        solver: ``"euler"``, ``"heun"``, ``"rk4"`` or a `brainmass_fn.solvers`
+            instance (the scan engine); ``"tsit5"``, ``"dopri5"``, ``"kvaerno5"`` or a
+            diffrax solver instance (diffrax). See `brainmass_fn.solvers`.
         sample_period: spacing of the saved samples, ms; default ``dt``.
         transient: initial stretch to drop, ms; samples start at ``transient``.
-        stimulus: external input ``t -> (n_input, *nodes)`` array (or broadcastable).
+        stimulus: external input ``t (ms) -> (n_input, *nodes)`` (or broadcastable),
+            added to the model's input variables on every path. An equinox Module
+            with a ``__call__`` makes its array fields differentiable parameters.
         args: passed to ``model.vector_field``.
-        adjoint: a diffrax adjoint; default ``RecursiveCheckpointAdjoint()``. The
-            fixed-step solver (delays or noise) is differentiated by JAX directly
-            (reverse and forward mode; see `brainmass_fn._fixed_step`).
-        max_steps: step budget; default the fixed-step count, or ``max(4096,
-            16 * duration / dt)`` for adaptive solvers.
+        adjoint: a diffrax adjoint (diffrax solvers only); default
+            ``RecursiveCheckpointAdjoint()``.
+        rtol, atol: tolerances of adaptive diffrax solvers (default 1e-6, 1e-8).
+        max_steps: step budget of a diffrax solve; default the fixed-step count, or
+            ``max(4096, 16 * duration / dt)`` for adaptive solvers.
         noise: a noise source (`AdditiveNoise`, `OUNoise`) for a node model; a
-            `Network` carries its own in ``network.noise``. With ``solver="euler"`` or
-            ``"heun"`` (names) noise runs in the fixed-step scan solver. With a diffrax
-            solver instance (e.g. ``diffrax.Euler()``, ``diffrax.Heun()``,
-            ``diffrax.ShARK()``), undelayed models and networks are solved as a diffrax
-            SDE driven by a ``VirtualBrownianTree`` built from ``key``: `AdditiveNoise`
-            adds ``sigma dW`` to its state variables; `OUNoise` augments the state with
-            its process ``u`` (started at ``mean``), ``du = (mean - u) / tau dt +
-            sigma dW``, and the model sees ``input + u`` on its input variables (``u``
-            is not returned). Delayed networks need the fixed-step solver.
-        key: ``jax.random`` key for the noise; same key, same run, bit for bit.
-        block: steps per block of the fixed-step delay solver (see
-            `brainmass_fn.delays`); the noise stream depends on it.
+            `Network` carries its own in ``network.noise``. On the engine it is
+            Euler-Maruyama / stochastic Heun with normals from ``key``. With a diffrax
+            solver the run is an SDE driven by a ``VirtualBrownianTree`` from ``key``:
+            `AdditiveNoise` adds ``sigma dW`` to its variables; `OUNoise` augments the
+            state with its process ``u`` (started at ``mean``), ``du = (mean - u) / tau
+            dt + sigma dW``, and the model sees ``input + u`` (``u`` is not returned).
+        key: ``jax.random`` key for the noise (required with noise, an error without);
+            same key, same run, bit for bit.
+        block: steps per block of the scan engine (default 8; see
+            `brainmass_fn._engine`).
+        throw: raise `SimulationDiverged` when the state becomes NaN or inf (and let
+            diffrax raise on its failures); ``False`` returns ``traj.result`` instead.
 
     Returns:
-        A `Trajectory` with ``ts`` (ms) and ``ys`` ``(time, n_state, *nodes)``.
+        A `Trajectory` with ``ts`` (ms), ``ys`` ``(time, n_state, *nodes)``, ``final``
+        and ``result``.
     """
     duration = concrete_ms(duration, "duration")
     dt = concrete_ms(dt, "dt")
     transient = concrete_ms(transient, "transient")
     sample_period = dt if sample_period is None else concrete_ms(sample_period, "sample_period")
     _check_times(duration, dt, sample_period, transient)
-
+    solver = get_solver(solver)
     model = resolve(model)
-    if noise is not None and isinstance(model, Network) and model.noise is not None:
+
+    # the one place that looks inside a Network: its node, its noise and its delays
+    net = model if isinstance(model, Network) else None
+    node = model if net is None else net.node
+    if noise is not None and net is not None and net.noise is not None:
         raise ValueError(
             "Noise given twice: the Network has noise and simulate got noise=...; pass one."
         )
-    net_noise = model.noise if isinstance(model, Network) else None
-    delayed = isinstance(model, Network) and model.has_delays
-    sde_noise = noise if noise is not None else net_noise
-    if sde_noise is not None and not delayed and isinstance(solver, diffrax.AbstractSolver):
-        # a diffrax SDE driven by a VirtualBrownianTree (see _sde_terms)
-        if key is None:
-            raise ValueError("This run has noise: pass key=jax.random.key(seed).")
-    elif noise is not None or net_noise is not None or delayed:
-        if adjoint is not None:
-            raise ValueError(
-                "adjoint applies to diffrax solves; delayed or noisy runs use the fixed-step "
-                "scan solver, which JAX differentiates directly (pass adjoint=None)."
-            )
-        return _simulate_fixed(
-            model,
-            duration,
-            dt,
-            y0=y0,
-            solver=solver,
-            sample_period=sample_period,
-            transient=transient,
-            stimulus=stimulus,
-            args=args,
-            noise=noise,
-            key=key,
-            block=block,
-        )
-    y0 = model.initial_state() if y0 is None else jnp.asarray(y0, dtype=jnp.result_type(float))
-    if y0.shape[0] != model.n_state:
-        raise ValueError(
-            f"y0 has shape {y0.shape}; its first axis must hold the {model.n_state} state "
-            f"variables {model.state_names}."
-        )
-    nodes = y0.shape[1:]
-    zero = model.zero_input(nodes)
-
-    def drift(t, x, args, noise_input=None):
-        drive = zero if stimulus is None else zero + jnp.asarray(stimulus(t))
-        if noise_input is not None:
-            drive = drive + noise_input
-        return model.vector_field(t, x, drive, args)
-
-    if sde_noise is None:
-        terms: diffrax.AbstractTerm = diffrax.ODETerm(lambda t, x, args: drift(t, x, args))
-        state0 = y0
-    else:
-        node = model.node if isinstance(model, Network) else model
-        terms, state0 = _sde_terms(
-            resolve(sde_noise), node, drift, y0, duration, dt, key, get_solver(solver)
-        )
-
-    adaptive = is_adaptive(solver)
-    n_fixed = int(math.ceil(duration / dt - 1e-9))
-    if max_steps is None:
-        max_steps = max(4096, 16 * n_fixed) if adaptive else n_fixed + 1
-    if adaptive:
-        controller = diffrax.PIDController(rtol=rtol, atol=atol)
-        dt0, ts = dt, sample_times(duration, sample_period, transient)
-    else:
-        steps, ts = _step_grid(duration, dt, sample_period, transient)
-        controller, dt0 = diffrax.StepTo(ts=steps), None
-    solution = diffrax.diffeqsolve(
-        terms,
-        get_solver(solver),
-        t0=0.0,
-        t1=duration,
-        dt0=dt0,
-        y0=state0,
-        args=args,
-        saveat=diffrax.SaveAt(ts=ts),
-        stepsize_controller=controller,
-        adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
+    noise = resolve(noise if noise is not None else (None if net is None else net.noise))
+    delayed = net is not None and net.has_delays
+    start = y0 if isinstance(y0, SolveState) else None
+    _check_combination(
+        solver,
+        delayed=delayed,
+        noise=noise,
+        start=start,
+        adjoint=adjoint,
+        rtol=rtol,
+        atol=atol,
         max_steps=max_steps,
+        block=block,
+        key=key,
     )
-    ys = solution.ys[0] if isinstance(solution.ys, tuple) else solution.ys  # drop OU rows
-    return Trajectory(ts=solution.ts, ys=ys, state_names=model.state_names)
-
-
-class _OUDiffusion(diffrax.AbstractTerm):
-    """Diffusion of the state ``(x, u)``: ``(dx, du) = (0, sigma dW)``, with ``W`` of the
-    shape of ``u`` (no Brownian motion is drawn for ``x``)."""
-
-    sigma: Float[Array, " inputs *nodes"]
-    control: diffrax.AbstractBrownianPath
-
-    def vf(self, t, y, args):
-        return jnp.zeros_like(y[0]), self.sigma
-
-    def contr(self, t0, t1, **kwargs):
-        return self.control.evaluate(t0, t1, **kwargs)
-
-    def prod(self, vf, control):
-        return vf[0], vf[1] * control
-
-
-def _sde_terms(
-    noise: AbstractNoise,
-    node: AbstractNeuralMass,
-    drift: Callable[..., Array],
-    y0: Float[Array, " state *nodes"],
-    duration: float,
-    dt: float,
-    key: Array,
-    solver: diffrax.AbstractSolver,
-) -> tuple[diffrax.MultiTerm, Any]:
-    """Drift and diffusion terms, and the initial state, of the diffrax SDE for ``noise``.
-
-    `AdditiveNoise`: ``dx = f(t, x, I) dt + sigma dW`` on its rows of ``x``.
-    `OUNoise`: the state is ``(x, u)`` with ``u`` (``(n_selected, *nodes)``, started at
-    ``mean``) the Ornstein-Uhlenbeck input, ``dx = f(t, x, I + place(u)) dt`` and
-    ``du = (mean - u) / tau dt + sigma dW``; the Brownian motion has the shape of ``u``.
-    ``drift(t, x, args, noise_input)`` is ``f`` with the stimulus ``I`` added.
-    """
-    nodes, dtype = y0.shape[1:], y0.dtype
-    # the cheapest Brownian increment the solver accepts (ShARK needs space-time Levy area)
-    need = getattr(solver, "minimal_levy_area", diffrax.AbstractBrownianIncrement)
-    levies = (diffrax.BrownianIncrement, diffrax.SpaceTimeLevyArea, diffrax.SpaceTimeTimeLevyArea)
-    levy = next(c for c in levies if issubclass(c, need))
-
-    def brownian(shape: tuple[int, ...]) -> diffrax.VirtualBrownianTree:
-        return diffrax.VirtualBrownianTree(
-            0.0,
-            duration,
-            tol=dt / 2,
-            shape=jax.ShapeDtypeStruct(shape, dtype),
-            key=key,
-            levy_area=levy,
-        )
-
-    if isinstance(noise, AdditiveNoise):
-        rows = noise.rows(node)
-        mask = jnp.asarray([1.0 if r in rows else 0.0 for r in range(node.n_state)], dtype)
-        diffusion = jnp.broadcast_to(
-            mask.reshape((-1,) + (1,) * len(nodes)) * noise.sigma, y0.shape
-        ).astype(dtype)
-        return diffrax.MultiTerm(
-            diffrax.ODETerm(lambda t, x, args: drift(t, x, args)),
-            diffrax.ControlTerm(
-                lambda t, x, args: lineax.DiagonalLinearOperator(diffusion), brownian(y0.shape)
-            ),
-        ), y0
-    if isinstance(noise, OUNoise):
-        shape = (noise.n_draws(node), *nodes)
-        u0 = jnp.broadcast_to(jnp.asarray(noise.mean, dtype), shape)
-        sigma = jnp.broadcast_to(noise.sigma, shape).astype(dtype)
-
-        def field(t, y, args):
-            x, u = y
-            return drift(t, x, args, noise.drive(node, u)), (noise.mean - u) / noise.tau
-
-        return diffrax.MultiTerm(diffrax.ODETerm(field), _OUDiffusion(sigma, brownian(shape))), (
-            y0,
-            u0,
-        )
-    raise ValueError(
-        f"A diffrax solver instance solves an SDE with AdditiveNoise or OUNoise, got "
-        f"{type(noise).__name__}; use solver='euler' or 'heun' (the fixed-step solver)."
-    )
-
-
-def _whole_steps(value: float, dt: float, name: str) -> int:
-    n = round(value / dt)
-    if abs(n * dt - value) > 1e-6 * max(dt, abs(value)):
-        raise ValueError(
-            f"{name} ({value} ms) must be a whole number of steps of dt = {dt} ms for the "
-            "fixed-step (delay/noise) solver."
-        )
-    return int(n)
-
-
-def _simulate_fixed(
-    model: AbstractNeuralMass,
-    duration: float,
-    dt: float,
-    *,
-    y0: ArrayLike | None,
-    solver: Any,
-    sample_period: float,
-    transient: float,
-    stimulus: Callable[[Array], ArrayLike] | None,
-    args: Any,
-    noise: AbstractNoise | None,
-    key: Array | None,
-    block: int,
-) -> Trajectory:
-    """Fixed-step Euler/Heun solve with a delay history and noise (see `delays`)."""
-    name = solver.lower() if isinstance(solver, str) else None
-    if name not in ("euler", "heun"):
-        raise ValueError(
-            f"Delayed or noisy runs use the fixed-step solver, which supports solver='euler' "
-            f"or 'heun'; got {solver!r}."
-        )
-    heun = name == "heun"
-    if int(block) != block or block < 1:
-        raise ValueError(f"block must be a positive integer number of steps, got {block}.")
-    block = int(block)
-    n_steps = _whole_steps(duration, dt, "duration")
-    every = _whole_steps(sample_period, dt, "sample_period")
-    first = _whole_steps(transient, dt, "transient")
-
-    net = model if isinstance(model, Network) else None
-    node = net.node if net is not None else model
-    noise = net.noise if net is not None and net.noise is not None else noise
-    if noise is not None and key is None:
-        raise ValueError(
-            "This run has noise: pass key=jax.random.key(seed) (the same key gives the same run)."
-        )
+    if start is not None:
+        y0 = start.y
     y0 = model.initial_state() if y0 is None else jnp.asarray(y0, dtype=jnp.result_type(float))
-    if y0.shape[0] != node.n_state:
+    if y0.ndim == 0 or y0.shape[0] != node.n_state:
         raise ValueError(
             f"y0 has shape {y0.shape}; its first axis must hold the {node.n_state} state "
             f"variables {node.state_names}."
         )
     if net is not None and y0.shape[1:] != (net.n_nodes,):
         raise ValueError(f"y0 must have shape ({node.n_state}, {net.n_nodes}), got {y0.shape}.")
-    nodes = y0.shape[1:]
-    dtype = y0.dtype
-    plan = net.delay_plan(dt, block, heun) if net is not None and net.has_delays else None
-    n_blocks = -(-n_steps // block)
-    stepper = Stepper(
-        plan=plan,
-        dt=dt,
-        block=block,
-        heun=heun,
-        n_blocks=n_blocks,
-        n_draws=0 if noise is None else noise.n_draws(node),
-        nodes=nodes,
-        stimulus=stimulus,
-    )
-    u0 = jnp.zeros((0,), dtype)
+    _check_finite_inputs(model, y0)
     if noise is not None:
-        u0 = noise.init(node, nodes[0] if nodes else 1, dtype)
-        u0 = u0 if nodes else u0[:, 0]
-    g0 = net.coupled_values(y0) if plan is not None else None
-    taps = net.tap_weights(plan, dt) if plan is not None else None
-    xs = run_blocks(stepper, model, noise, args, y0, u0, g0, taps, key)
-    xs = xs.reshape((n_blocks * block, *y0.shape))
-    ts = sample_times(duration, sample_period, transient)
-    # samples are steps first + every * k; xs[m] is the state after step m + 1 (static
-    # strided slices, not a gather)
-    last = first + every * (ts.shape[0] - 1)
-    if first == 0:
-        ys = jnp.concatenate([y0[None], xs[every - 1 : last : every]])
+        _check_finite_inputs(noise, y0)
+
+    final, failed = None, None
+    if isinstance(solver, AbstractFixedStepSolver):
+        ts, ys, final = solve_fixed(
+            node,
+            net,
+            noise,
+            solver,
+            duration=duration,
+            dt=dt,
+            sample_period=sample_period,
+            transient=transient,
+            y0=y0,
+            start=start,
+            stimulus=stimulus,
+            args=args,
+            key=key,
+            block=block,
+        )
     else:
-        ys = xs[first - 1 : last : every]
-    return Trajectory(ts=ts.astype(dtype), ys=ys, state_names=node.state_names)
+        ts, ys, failed = solve_diffrax(
+            model,
+            node,
+            noise,
+            solver,
+            duration=duration,
+            dt=dt,
+            sample_period=sample_period,
+            transient=transient,
+            y0=y0,
+            stimulus=stimulus,
+            args=args,
+            adjoint=adjoint,
+            rtol=rtol,
+            atol=atol,
+            max_steps=max_steps,
+            key=key,
+            throw=throw,
+        )
+    return _finish(ts, ys, final, failed, node.state_names, dt, throw)
+
+
+def _finish(
+    ts: Array,
+    ys: Array,
+    final: SolveState | None,
+    failed: Array | None,
+    names: tuple[str, ...],
+    dt: float,
+    throw: bool,
+) -> Trajectory:
+    """The trajectory with its result code; with ``throw``, an error where the state
+    stopped being finite (a Python error with the time, variable and node when the
+    values are concrete; `eqx.error_if` inside ``jit``)."""
+    finite = jnp.all(jnp.isfinite(ys))
+    if final is not None:
+        finite = finite & jnp.all(jnp.isfinite(final.y))
+    result = jnp.where(finite, RESULT_FINISHED, RESULT_NOT_FINITE)
+    if failed is not None:
+        result = jnp.where(failed, RESULT_SOLVER_FAILED, result)
+    result = result.astype(jnp.int32)
+    if throw:
+        if _is_concrete(ys) and _is_concrete(finite):
+            if not bool(finite):
+                raise SimulationDiverged(_where_not_finite(ts, ys, final, names, dt))
+        else:
+            ys = eqx.error_if(
+                ys,
+                ~finite,
+                "simulate: the state became NaN or inf during the run (inside jit the time "
+                "and node are not known here: run the same call outside jit, or pass "
+                "throw=False and read traj.result). Lower dt, or check the parameters.",
+            )
+    return Trajectory(ts=ts, ys=ys, state_names=names, final=final, result=result)
+
+
+def _where_not_finite(
+    ts: Array, ys: Array, final: SolveState | None, names: tuple[str, ...], dt: float
+) -> str:
+    bad = ~np.isfinite(np.asarray(ys))
+    if bad.any():
+        first = int(np.argmax(bad.reshape(bad.shape[0], -1).any(axis=1)))
+        where = bad[first]
+        variable = int(np.argmax(where.reshape(where.shape[0], -1).any(axis=1)))
+        nodes = np.argwhere(where[variable]).ravel() if where.ndim > 1 else np.array([])
+        node = f" at node {int(nodes[0])}" if nodes.size else ""
+        more = f" (and {int(where.sum()) - 1} more entries)" if where.sum() > 1 else ""
+        before = f", after t = {float(ts[first - 1]):g} ms" if first > 0 else ""
+        place = (
+            f"at the sample t = {float(ts[first]):g} ms{before}: variable "
+            f"{names[variable]!r}{node}{more}"
+        )
+    else:
+        place = f"after the last sample (at the end of the run, t = {float(final.t):g} ms)"
+    return (
+        f"The state became NaN or inf {place}. The run diverged: lower dt (now {dt:g} ms) "
+        "or check the parameters and y0; pass throw=False to get the trajectory with "
+        "traj.result instead."
+    )

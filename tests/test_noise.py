@@ -302,8 +302,8 @@ def test_diffrax_ou_errors_and_delayed_networks():
     model = Decay()
     with pytest.raises(ValueError, match="key=jax.random.key"):
         simulate(model, 1.0, DT, solver=diffrax.Euler(), noise=OUNoise(sigma=0.1))
-    # delayed networks keep the fixed-step solver, which takes solver names only
-    with pytest.raises(ValueError, match="supports solver='euler' or 'heun'"):
+    # diffrax has no delay history: delayed networks run on the scan engine
+    with pytest.raises(ValueError, match="needs solver='euler' or 'heun'"):
         simulate(
             gw_like(OUNoise(sigma=0.1)), 1.0, DT, solver=diffrax.Euler(), key=jax.random.key(0)
         )

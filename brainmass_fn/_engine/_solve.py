@@ -1,0 +1,142 @@
+"""A fixed-grid run on the scan engine: from the user's arguments to samples and the
+final `SolveState`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array
+
+from ..models._base import AbstractNeuralMass
+from ..network import Network
+from ..noise import AbstractNoise
+from ..solvers import AbstractFixedStepSolver
+from ._delay_plan import DEFAULT_BLOCK
+from ._network_read import delay_plan, tap_weights
+from ._scan import Carry, Dynamics, Segments, Stepper, run
+
+if TYPE_CHECKING:
+    from ..simulate import SolveState
+
+__all__ = ["solve_fixed", "whole_steps"]
+
+
+def whole_steps(value: float, dt: float, name: str) -> int:
+    """``value / dt`` for a ``value`` (ms) that is a whole number (>= 0) of steps."""
+    n = round(value / dt)
+    if abs(n * dt - value) > 1e-6 * max(dt, abs(value)):
+        raise ValueError(
+            f"{name} ({value} ms) must be a whole number of steps of dt = {dt} ms on the "
+            "fixed-step engine; choose it as k * dt."
+        )
+    return int(n)
+
+
+def solve_fixed(
+    node: AbstractNeuralMass,
+    net: Network | None,
+    noise: AbstractNoise | None,
+    solver: AbstractFixedStepSolver,
+    *,
+    duration: float,
+    dt: float,
+    sample_period: float,
+    transient: float,
+    y0: Array,
+    start: SolveState | None,
+    stimulus: Callable[[Array], Any] | None,
+    args: Any,
+    key: Array | None,
+    block: int | None,
+) -> tuple[Array, Array, SolveState]:
+    """Samples ``(ts, ys)`` and the final state of one run on the scan engine.
+
+    ``y0`` is the start state ``(n_state, *nodes)`` (``start.y`` when continuing).
+    """
+    from ..simulate import SolveState
+
+    block = DEFAULT_BLOCK if block is None else block
+    if int(block) != block or block < 1:
+        raise ValueError(f"block must be a positive integer number of steps, got {block}.")
+    block = int(block)
+    n_steps = whole_steps(duration, dt, "duration")
+    every = whole_steps(sample_period, dt, "sample_period")
+    first = whole_steps(transient, dt, "transient")
+    nodes, dtype = y0.shape[1:], y0.dtype
+    delayed = net is not None and net.has_delays
+    plan = delay_plan(net, dt, block, solver.name == "heun") if delayed else None
+    layout = f"{solver.name}/{block}/{plan.digest if plan is not None else ''}"
+    if start is not None:
+        _check_continuation(start, dt, layout, block)
+    phase = 0 if start is None else start.phase
+    step0 = jnp.asarray(0 if start is None else start.step, jnp.int32)
+
+    stepper = Stepper(
+        plan=plan,
+        dt=dt,
+        block=block,
+        method=solver.name,
+        n_draws=0 if noise is None else noise.n_draws(node),
+        nodes=nodes,
+    )
+    taps = tap_weights(net, plan, dt) if plan is not None else None
+    dyn = Dynamics(
+        node=node,
+        net=net,
+        noise=noise,
+        args=args,
+        stimulus=stimulus,
+        short_weights=plan.short_weights(taps) if plan is not None else None,
+        long_taps=plan.long_weights(taps) if plan is not None else None,
+    )
+    if plan is None:
+        hist = jnp.zeros((0,), dtype)
+    elif start is not None:
+        hist = start.history
+    else:
+        hist = plan.init_history(net.coupled_values(y0))
+    if noise is None:
+        u = jnp.zeros((0,), dtype)
+    elif start is not None and start.noise is not None and start.noise.size:
+        u = start.noise
+    else:
+        u = noise.init(node, nodes[0] if nodes else 1, dtype)
+        u = u if nodes else u[:, 0]
+
+    k = np.arange((n_steps - first) // every + 1)
+    sample_steps = first + every * k
+    later = sample_steps[sample_steps > 0]
+    segments = Segments.of(n_steps, block, phase)
+    rows, end = run(stepper, dyn, Carry(y0, hist, u), step0, segments, key, later)
+    ys = jnp.concatenate([y0[None], rows]) if first == 0 else rows
+    t_start = step0.astype(dtype) * dt
+    ts = t_start + jnp.asarray(sample_steps * dt, dtype)
+    final = SolveState(
+        y=end.x,
+        step=step0 + n_steps,
+        history=end.hist,
+        noise=end.u,
+        dt=dt,
+        phase=(phase + n_steps) % block,
+        layout=layout,
+    )
+    return ts, ys, final
+
+
+def _check_continuation(start: SolveState, dt: float, layout: str, block: int) -> None:
+    if abs(start.dt - dt) > 1e-12 * dt:
+        raise ValueError(
+            f"The start state comes from a run with dt = {start.dt} ms; continue it with the "
+            f"same dt (got {dt} ms)."
+        )
+    if start.layout != layout:
+        raise ValueError(
+            "The start state comes from a run with another solver, block or delay layout "
+            f"({start.layout!r}, here {layout!r}); continue it with the same network, solver "
+            "and block, or start afresh from y0=state.y (the delay history is then lost)."
+        )
+    if start.phase >= block:
+        raise ValueError(f"The start state's phase {start.phase} is not below block {block}.")
