@@ -238,3 +238,93 @@ def test_results_carry_units_and_plot():
 def test_unknown_strategy_is_a_clear_error():
     with pytest.raises(TypeError, match="optax GradientTransformation.*optimistix.*nevergrad"):
         bm.fit(mse, start(), "adam", progress=False)
+
+
+# compile cache: fit's steps are cached by JAX on (loss object, params structure,
+# strategy), so a second fit with the same loss and an equal strategy traces nothing
+
+TARGET = jnp.array([0.5, -1.0, 2.0])
+
+
+def _counting_quadratic(traces):
+    def loss(p):
+        traces.append(1)  # runs only while JAX traces the loss
+        return jnp.sum((p["v"] - TARGET) ** 2)
+
+    return loss
+
+
+def test_second_fit_with_the_same_loss_and_strategy_traces_nothing():
+    traces = []
+    loss, strategy = _counting_quadratic(traces), optax.adam(0.1)
+    first = bm.fit(loss, {"v": bm.Param(jnp.zeros(3))}, strategy, steps=300, progress=False)
+    assert len(traces) == 1  # one program per fit: the step, also used for the final loss
+    second = bm.fit(loss, {"v": bm.Param(jnp.array([2.0, 1.0, -1.0]))}, strategy, steps=300,
+                    progress=False)  # fmt: skip
+    assert len(traces) == 1
+    np.testing.assert_allclose(first.values["v"], TARGET, atol=1e-3)
+    np.testing.assert_allclose(second.values["v"], TARGET, atol=1e-3)
+    assert first.losses[0] != second.losses[0]  # really two fits from two starts
+
+
+def test_a_new_loss_object_or_another_structure_traces_again():
+    traces = []
+    strategy = optax.adam(0.1)
+    params = {"v": bm.Param(jnp.zeros(3))}
+    bm.fit(_counting_quadratic(traces), params, strategy, steps=5, progress=False)
+    bm.fit(_counting_quadratic(traces), params, strategy, steps=5, progress=False)
+    assert len(traces) == 2  # same code, new function object: may close over other data
+    loss = _counting_quadratic(traces)
+    bm.fit(loss, params, strategy, steps=5, progress=False)
+    bm.fit(loss, {"v": bm.Param(jnp.zeros(3), lower=-5.0)}, strategy, steps=5, progress=False)
+    assert len(traces) == 4  # a bound changes the program
+
+
+def test_an_equal_optax_strategy_built_anew_reuses_the_step_and_another_does_not():
+    traces = []
+    loss, params = _counting_quadratic(traces), {"v": bm.Param(jnp.zeros(3))}
+    r1 = bm.fit(loss, params, optax.adam(0.1), steps=20, progress=False)
+    r2 = bm.fit(loss, params, optax.adam(0.1), steps=20, progress=False)
+    assert len(traces) == 1
+    np.testing.assert_array_equal(r1.losses, r2.losses)
+    r3 = bm.fit(loss, params, optax.adam(0.2), steps=20, progress=False)  # other numbers
+    assert len(traces) == 2
+    assert r3.losses[1] != r1.losses[1]  # the step really uses the new learning rate
+    sched = lambda lr: optax.chain(  # noqa: E731
+        optax.clip_by_global_norm(1.0), optax.adam(optax.exponential_decay(lr, 10, 0.9))
+    )
+    bm.fit(loss, params, sched(0.1), steps=20, progress=False)
+    bm.fit(loss, params, sched(0.1), steps=20, progress=False)
+    assert len(traces) == 3
+    bm.fit(loss, params, sched(0.3), steps=20, progress=False)
+    assert len(traces) == 4
+    bm.fit(loss, params, optax.adam(jnp.asarray(0.1)), steps=20, progress=False)
+    bm.fit(loss, params, optax.adam(jnp.asarray(0.1)), steps=20, progress=False)
+    assert len(traces) == 6  # arrays in a strategy are compared by identity
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optx.BFGS(rtol=1e-8, atol=1e-8),
+        lambda: optx.LevenbergMarquardt(rtol=1e-8, atol=1e-8),
+        lambda: Nevergrad("CMA", population=6, seed=0),
+    ],
+    ids=["BFGS", "LevenbergMarquardt", "CMA"],
+)
+def test_a_second_fit_with_an_equal_solver_traces_nothing(make):
+    traces = []
+
+    def loss(p):  # residuals: every strategy minimises sum(r**2)
+        traces.append(1)
+        return p["v"] - TARGET
+
+    counts = []
+    for v0 in (jnp.zeros(3), jnp.array([1.0, 0.0, 1.0])):
+        params = {"v": bm.Param(v0, lower=-3.0, upper=3.0)}
+        strategy = make()
+        result = bm.fit(loss, params, strategy, steps=40, progress=False)
+        counts.append(len(traces))
+        atol = 0.1 if isinstance(strategy, Nevergrad) else 1e-4
+        np.testing.assert_allclose(result.values["v"], TARGET, atol=atol)
+    assert counts[1] == counts[0] > 0

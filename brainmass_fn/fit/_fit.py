@@ -91,11 +91,15 @@ def fit(
 
     Returns:
         A `FitResult` with the best parameters seen. Each step is compiled once and
-        reused (also by later fits with the same ``loss`` function and parameter
-        structure). A NaN/inf loss or gradient never enters the search state: the
-        step is rejected (optax, optimistix) or the candidate scored ``+inf``
-        (nevergrad). Ctrl-C returns the best result so far (status
-        ``"interrupted"``).
+        reused, also by later fits with the same ``loss`` function object, the same
+        parameter structure (tree, array shapes and dtypes, bounds, non-array
+        leaves; array values may differ) and an equal strategy: the same object or
+        one built alike (``optax.adam(0.1)`` built anew, ``optimistix.BFGS(rtol=1e-6,
+        atol=1e-6)``, ``Nevergrad("CMA")``). A new ``loss`` function (e.g. a new
+        ``lambda``) is traced and compiled anew. A NaN/inf loss or gradient never
+        enters the search state: the step is rejected (optax, optimistix) or the
+        candidate scored ``+inf`` (nevergrad). Ctrl-C returns the best result so far
+        (status ``"interrupted"``).
     """
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}.")

@@ -111,6 +111,17 @@ def _evaluate(fn: _Fn, y: PyTree) -> Array:
     return fn(y, None)[1]
 
 
+@eqx.filter_jit
+def _residuals(loss: Callable, diff: PyTree, static: PyTree) -> Array:
+    return residuals(loss, diff, static)
+
+
+def _output_ndim(loss: Callable, diff: PyTree, static: PyTree) -> int:
+    # abstract evaluation of a jitted function: JAX caches its trace, so a later fit
+    # with the same loss and parameter structure does not trace the loss again
+    return eqx.filter_eval_shape(_residuals, loss, diff, static).ndim
+
+
 class OptimistixAdapter(AbstractAdapter):
     """Runs an optimistix minimiser or least-squares solver step by step."""
 
@@ -120,8 +131,7 @@ class OptimistixAdapter(AbstractAdapter):
         self.name = type(solver).__name__
         self.fn = _Fn(loss, static, self.least_squares)
         if self.least_squares:
-            out = jax.eval_shape(lambda d: residuals(loss, d, static), diff)
-            if out.ndim == 0:
+            if _output_ndim(loss, diff, static) == 0:
                 raise ValueError(
                     f"strategy {self.name} is a least-squares solver, so loss must return "
                     "the residual array r (fit minimises sum(r**2)), but it returned a "
