@@ -27,6 +27,7 @@ from .delays import delay_steps
 from .fit import FitResult, Nevergrad, fit
 from .forward import BalloonWindkessel, bold, bold_times, eeg_lead_field, project
 from .gradcheck import GradCheck, check_gradient
+from .long_run import simulate_bold
 from .losses import (
     amplitude_loss,
     fc_correlation_loss,
@@ -134,6 +135,7 @@ __all__ = [
     "signal",
     "solvers",
     "simulate",
+    "simulate_bold",
     "spectral_loss",
     "sweep",
     "tasks",

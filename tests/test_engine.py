@@ -2,6 +2,8 @@
 validation of argument combinations, stimulus gradients, sampling and long-run
 checkpointing."""
 
+from typing import ClassVar
+
 import diffrax
 import equinox as eqx
 import jax
@@ -216,3 +218,32 @@ def test_long_runs_are_checkpointed_with_the_same_gradient(monkeypatch):
         checkpointed = jax.grad(loss)(0.6)
         np.testing.assert_allclose(checkpointed, plain, rtol=1e-12)
         assert abs(plain) > 1e-3
+
+
+def test_chunked_bold_equals_one_long_run():
+    with jax.enable_x64(True):
+        net = gw_network(bm.OUNoise(sigma=0.02, tau=5.0), n=5)
+        key = jax.random.key(7)
+        times, chunked = bm.simulate_bold(
+            net, 6000.0, 0.1, tr=500.0, chunk=2000.0, key=key, progress=False
+        )
+        traj = bm.simulate(net, 6000.0, 0.1, solver="heun", key=key, sample_period=1.0)
+        whole = bm.bold(traj["x"][:-1], 1.0, 500.0)
+        np.testing.assert_allclose(times, 500.0 * np.arange(1, 13))
+        assert chunked.shape == (12, 5) and np.std(chunked) > 1e-4
+        np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-15)
+
+
+def test_models_must_name_their_variables():
+    class Incomplete(bm.AbstractNeuralMass):
+        state_names: ClassVar[tuple[str, ...]] = ("x",)
+        input_names: ClassVar[tuple[str, ...]] = ("x",)
+
+        def vector_field(self, t, state, input, args=None):
+            return -state
+
+        def default_state(self):
+            return (0.0,)
+
+    with pytest.raises(TypeError, match="coupled_names"):
+        Incomplete()

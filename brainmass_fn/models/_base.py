@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -33,12 +33,14 @@ class AbstractNeuralMass(eqx.Module):
     `brainmass_fn.params.canonical_field`, and implement `vector_field`.
     """
 
+    # abstract: a subclass that forgets one cannot be instantiated (a ClassVar, a
+    # field or a property fills it)
     #: names of the state variables, in the order of the state's first axis
-    state_names: ClassVar[tuple[str, ...]]
+    state_names: eqx.AbstractVar[tuple[str, ...]]
     #: variables that an external or coupling input is added to
-    input_names: ClassVar[tuple[str, ...]]
+    input_names: eqx.AbstractVar[tuple[str, ...]]
     #: variables that a network reads from each node for coupling
-    coupled_names: ClassVar[tuple[str, ...]]
+    coupled_names: eqx.AbstractVar[tuple[str, ...]]
 
     @abc.abstractmethod
     def vector_field(
