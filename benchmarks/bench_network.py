@@ -16,11 +16,11 @@ calls after the first.
 
 neurolib 0.6.2 runs side by side when an interpreter that has it is found:
 ``--neurolib-python PATH``, else the ``NEUROLIB_PYTHON`` environment variable, else
-``/work/peers/neurolib/bin/python``, else the current interpreter if it can import
-neurolib. Otherwise its rows are skipped. Never install neurolib into the project's
-environment; give it its own venv:
+``../peers/neurolib/bin/python`` beside the checkout, else the current interpreter if it
+can import neurolib. Otherwise its rows are skipped. Never install neurolib into the
+project's environment; give it its own venv:
 
-    python3 -m venv /work/peers/neurolib && /work/peers/neurolib/bin/pip install neurolib==0.6.2
+    python3 -m venv ../peers/neurolib && ../peers/neurolib/bin/pip install neurolib==0.6.2
     python benchmarks/bench_network.py
 
 Run on an otherwise idle machine; the table prints the load average before and after.
@@ -91,7 +91,7 @@ def _ours_network(noise: bool):
     )
 
 
-def case_ours(precision: str, noise: bool, repeats: int, block: int) -> dict:
+def case_ours(precision: str, noise: bool, repeats: int, block: int, throw: bool = True) -> dict:
     import jax
     import jax.numpy as jnp
 
@@ -105,7 +105,9 @@ def case_ours(precision: str, noise: bool, repeats: int, block: int) -> dict:
 
     @jax.jit
     def run(net, key):
-        return simulate(net, DURATION, DT, y0=y0, solver="euler", key=key, block=block).ys
+        key = key if noise else None
+        traj = simulate(net, DURATION, DT, y0=y0, solver="euler", key=key, block=block, throw=throw)
+        return traj.ys
 
     res = _timed(lambda: run(net, key).block_until_ready(), repeats)
     res["steps"] = int(DURATION / DT)
@@ -198,6 +200,61 @@ def case_neurolib(noise: bool, repeats: int) -> dict:
     return res
 
 
+def case_ours_grad_memory(steps: int, block: int) -> dict:
+    """Peak memory and time of the gradient w.r.t. K through ``steps`` Euler steps of
+    the delayed gw network, float32, samples every 1 ms (one grad call, then one more
+    timed; the loss is ``mean(x^2)`` over the samples)."""
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+
+    from brainmass_fn.simulate import simulate
+
+    net = _ours_network(False)
+    y0 = jnp.asarray(_initial_state(), jnp.float32)
+    duration = steps * DT
+
+    def loss(k):
+        n = eqx.tree_at(lambda m: m.K, net, k)
+        traj = simulate(n, duration, DT, y0=y0, solver="euler", block=block, sample_period=1.0)
+        return jnp.mean(traj["x"] ** 2)
+
+    fwd, grad = jax.jit(loss), jax.jit(jax.grad(loss))
+    k = jnp.asarray(K, jnp.float32)
+    f = _timed(lambda: fwd(k).block_until_ready(), 1)
+    g = _timed(lambda: grad(k).block_until_ready(), 1)
+    return {
+        "compile_s": g["compile_s"],
+        "warm_s": g["warm_s"],
+        "forward_warm_s": f["warm_s"],
+        "grad_over_forward": g["warm_s"] / f["warm_s"],
+        "steps": steps,
+        "grad": float(grad(k)),
+    }
+
+
+def case_ours_bold(minutes: float, block: int) -> dict:
+    """``simulate_bold`` of the delayed, OU-noisy gw network (Heun, float32, dt 0.1 ms,
+    60-s chunks, TR 2 s): wall time and peak memory."""
+    import jax
+
+    from brainmass_fn.long_run import simulate_bold
+
+    net = _ours_network(True)
+    t0 = time.perf_counter()
+    times, signal = simulate_bold(
+        net, minutes * 60_000.0, DT, key=jax.random.key(0), progress=False
+    )
+    wall = time.perf_counter() - t0
+    return {
+        "compile_s": 0.0,
+        "warm_s": wall,
+        "steps": int(minutes * 60_000.0 / DT),
+        "bold_samples": int(signal.shape[0]),
+        "bold_finite": bool((signal == signal).all()),
+    }
+
+
 def case_baseline() -> dict:
     import jax.numpy as jnp
 
@@ -211,6 +268,12 @@ def run_case(name: str, repeats: int, block: int) -> dict:
     elif name.startswith("ours-"):
         if name == "ours-grad":
             out = case_ours_grad(repeats, block)
+        elif name.startswith("ours-gradmem-"):
+            out = case_ours_grad_memory(int(float(name.split("-")[-1])), block)
+        elif name.startswith("ours-bold-"):
+            out = case_ours_bold(float(name.split("-")[-1]), block)
+        elif name == "ours-f32-nothrow":
+            out = case_ours("f32", False, repeats, block, throw=False)
         elif name == "ours-vmap16":
             out = case_ours_vmap(repeats, block)
         else:
@@ -236,11 +299,16 @@ CASES = [
     ("neurolib-noise", "neurolib 0.6.2, float64, OU noise, 10 s"),
     ("ours-grad", "ours, f32, reverse-mode grad wrt K, 1 s"),
     ("ours-vmap16", "ours, f32, vmap x16 over K, 1 s each"),
+    ("ours-f32-nothrow", "ours, float32, throw=False (no NaN check)"),
+    ("ours-gradmem-1e5", "ours, f32, grad wrt K, 1e5 steps (10 s)"),
+    ("ours-gradmem-1e6", "ours, f32, grad wrt K, 1e6 steps (100 s)"),
+    ("ours-bold-60", "ours, simulate_bold, 1 h of gw BOLD, OU, heun"),
 ]
 
 
 def _neurolib_python(arg: str | None) -> str | None:
-    candidates = [arg, os.environ.get("NEUROLIB_PYTHON"), "/work/peers/neurolib/bin/python"]
+    beside = HERE.parent.parent / "peers" / "neurolib" / "bin" / "python"
+    candidates = [arg, os.environ.get("NEUROLIB_PYTHON"), str(beside)]
     for c in candidates:
         if c and pathlib.Path(c).exists():
             return c
@@ -336,6 +404,14 @@ def main() -> None:
             f"forward-mode (jax.jacfwd) through 1 s: {g['jacfwd_warm_s']:.3f} s = "
             f"{g['jacfwd_over_forward']:.2f} x forward; dL/dK = {g['grad_jacfwd']:.4g}"
         )
+    for case in ("ours-gradmem-1e5", "ours-gradmem-1e6"):
+        g = results.get(case, {})
+        if "grad_over_forward" in g:
+            print(
+                f"grad through {g['steps']:.0e} steps: {g['warm_s']:.2f} s = "
+                f"{g['grad_over_forward']:.2f} x forward ({g['forward_warm_s']:.2f} s), peak "
+                f"{g['peak_rss_mb']:.0f} MB"
+            )
     if "ours-vmap16" in results and "speedup_vs_loop" in results["ours-vmap16"]:
         v = results["ours-vmap16"]
         print(

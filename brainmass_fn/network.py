@@ -18,9 +18,9 @@ quantities are converted at construction. The integer-step delay convention and 
 fast blocked read are documented in `brainmass_fn.delays`.
 
 A `Network` fills the node-model contract (state ``(n_state, N)``), so
-``simulate(network, ...)`` works: without delays or noise it runs through diffrax
-like any model; with delays or noise it runs the fixed-step (Euler/Heun) solver that
-carries the delay history. Arrays are stored in the default float type at
+``simulate(network, ...)`` works with any solver when it has no delays; with delays
+it runs on the package's scan engine (``"euler"`` or ``"heun"``), which carries the
+delay history (`brainmass_fn.solvers`). Arrays are stored in the default float type at
 construction: build the Network inside ``jax.enable_x64(True)`` for a float64 run.
 The integer lags are fixed at construction from the concrete ``lengths`` and
 ``speed`` (build it outside ``jit``); ``K``, ``weights``, the node parameters and, with
@@ -299,7 +299,7 @@ class Network(AbstractNeuralMass):
         if self.has_delays:
             raise ValueError(
                 "This Network has conduction delays, so it has no instantaneous vector field; "
-                "simulate it with solver='euler' or 'heun' (the delay-carrying solver)."
+                "simulate it with solver='euler' or 'heun' (the scan engine carries the history)."
             )
         drive = jnp.broadcast_to(input, (self.node.n_input, self.n_nodes))
         drive = drive + self.coupling_input(self.instant_sum(state), state)

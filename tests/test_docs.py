@@ -43,6 +43,7 @@ PAGES: dict[str, bool] = {
     "case-study.md": True,
     "cli.md": False,
     "scale-out.md": False,
+    "solvers.md": False,
 }
 #: pages with no code to run (reference material)
 NO_CODE = {"models.md", "api.md", "references.md"}
