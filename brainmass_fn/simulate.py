@@ -337,43 +337,32 @@ def simulate(
     if noise is not None:
         _check_finite_inputs(noise, y0)
 
+    # what both paths take; each adds its own options
+    common = dict(
+        duration=duration,
+        dt=dt,
+        sample_period=sample_period,
+        transient=transient,
+        y0=y0,
+        stimulus=stimulus,
+        args=args,
+        key=key,
+    )
     final, failed = None, None
     if isinstance(solver, AbstractFixedStepSolver):
-        ts, ys, final = solve_fixed(
-            node,
-            net,
-            noise,
-            solver,
-            duration=duration,
-            dt=dt,
-            sample_period=sample_period,
-            transient=transient,
-            y0=y0,
-            start=start,
-            stimulus=stimulus,
-            args=args,
-            key=key,
-            block=block,
-        )
+        ts, ys, final = solve_fixed(node, net, noise, solver, start=start, block=block, **common)
     else:
         ts, ys, failed = solve_diffrax(
             model,
             node,
             noise,
             solver,
-            duration=duration,
-            dt=dt,
-            sample_period=sample_period,
-            transient=transient,
-            y0=y0,
-            stimulus=stimulus,
-            args=args,
             adjoint=adjoint,
             rtol=rtol,
             atol=atol,
             max_steps=max_steps,
-            key=key,
             throw=throw,
+            **common,
         )
     return _finish(ts, ys, final, failed, node.state_names, dt, throw)
 
