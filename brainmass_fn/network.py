@@ -15,7 +15,7 @@ arrays (one value per region).
 
 Units: ``lengths`` in mm, ``speed`` in mm/ms (= m/s), so ``tau`` is in ms; pint
 quantities are converted at construction. The integer-step delay convention and the
-fast blocked read are documented in `brainmass_fn.delays`.
+fast blocked read are documented in `brainmass_fn.delays` and `brainmass_fn._engine`.
 
 A `Network` fills the node-model contract (state ``(n_state, N)``), so
 ``simulate(network, ...)`` works with any solver when it has no delays; with delays

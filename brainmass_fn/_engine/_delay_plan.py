@@ -72,7 +72,7 @@ scatters into the doubled buffer at traced offsets). Chunked user-level batching
 existed (chunks of 4: 1.25x with the process pinned to one core, 1.0x on two).
 
 *grad.* Reverse mode transposes the gathers into scatter-adds; what else it stores is
-set in `brainmass_fn._fixed_step` (the model evaluation is checkpointed). Measured
+set in `brainmass_fn._engine._scan` (the model evaluation is checkpointed). Measured
 (gw, 1 s, float32, B = 8): forward 0.031 s, ``jax.grad`` w.r.t. ``K`` 0.078-0.080 s,
 **2.49-2.53x** in three benchmark runs (it was 2.97-3.17x storing every intermediate);
 the transposed long read (a slice scatter) is about 0.015 s of it and the transposed
@@ -88,7 +88,7 @@ carries a window of future cotangents; source ``j`` collects target ``i``'s cota
 from ``d_ij`` steps ahead, the forward slice-gather on the transposed lag pattern)
 was built and measured: the transposed gather costs 10.2-10.4 us per block, the
 scatter it replaces 11.7 us, and the gradient came out 0-3 % slower while losing
-forward mode, so it was dropped (details in `brainmass_fn._fixed_step`). The rest of
+forward mode, so it was dropped (details in `brainmass_fn._engine._scan`). The rest of
 the reverse pass is about 15 small kernels per inner step on ``(2, 80)``-sized
 arrays, where the per-kernel overhead rather than the arithmetic sets the cost.
 
