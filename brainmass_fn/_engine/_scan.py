@@ -78,12 +78,17 @@ from ..network import Network
 from ..noise import AbstractNoise
 from ._delay_plan import DelayPlan
 
-__all__ = ["Dynamics", "Stepper", "Segments", "run", "REMAT_STEPS", "NOISE_CHUNK"]
+__all__ = ["Dynamics", "Stepper", "Segments", "run", "remat", "REMAT_STEPS", "NOISE_CHUNK"]
 
 #: runs longer than this many steps are checkpointed per chunk of blocks in reverse mode
 REMAT_STEPS = 1 << 17
 #: blocks per chunk: noise is drawn per chunk, and long runs are checkpointed per chunk
 NOISE_CHUNK = 32
+
+
+def remat(n_steps: int) -> bool:
+    """Whether a run of ``n_steps`` is checkpointed per chunk in reverse mode."""
+    return n_steps > REMAT_STEPS
 
 
 class Dynamics(eqx.Module):
@@ -118,11 +123,18 @@ class Segments:
     chunk: int
 
     @classmethod
-    def of(cls, n: int, block: int, phase: int) -> Segments:
+    def of(cls, n: int, block: int, phase: int, chunked: bool) -> Segments:
+        """``chunked``: group the whole blocks into chunks of about `NOISE_CHUNK` (for
+        noise draws and checkpoints); otherwise all of them form one chunk."""
         head = min((block - phase) % block, n)
         n_full = (n - head) // block
         tail = n - head - n_full * block
-        return cls(n, block, phase, head, n_full, tail, max(1, min(NOISE_CHUNK, n_full)))
+        chunk = max(1, n_full)
+        if chunked and n_full > NOISE_CHUNK:
+            # a divisor of n_full when there is one: a remainder is traced a second time
+            divisors = [c for c in range(NOISE_CHUNK, NOISE_CHUNK // 4 - 1, -1) if n_full % c == 0]
+            chunk = divisors[0] if divisors else NOISE_CHUNK
+        return cls(n, block, phase, head, n_full, tail, chunk)
 
     @property
     def n_chunks(self) -> int:
@@ -296,7 +308,7 @@ def run(
     select = _block_selection(sample_steps, seg) if one_row else np.zeros(seg.n_full, np.int32)
     if seg.n_chunks:
         body = lambda c, inp: blocks(c, inp[0], seg.chunk, inp[1])  # noqa: E731
-        if seg.n > REMAT_STEPS:
+        if remat(seg.n):
             body = jax.checkpoint(body, prevent_cse=False)
         firsts = seg.chunk * jnp.arange(seg.n_chunks)
         sel = jnp.asarray(select[: seg.n_chunks * seg.chunk].reshape(seg.n_chunks, seg.chunk))

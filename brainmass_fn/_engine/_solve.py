@@ -16,7 +16,7 @@ from ..noise import AbstractNoise
 from ..solvers import AbstractFixedStepSolver
 from ._delay_plan import DEFAULT_BLOCK
 from ._network_read import delay_plan, tap_weights
-from ._scan import Carry, Dynamics, Segments, Stepper, run
+from ._scan import Carry, Dynamics, Segments, Stepper, remat, run
 
 if TYPE_CHECKING:
     from ..simulate import SolveState
@@ -109,7 +109,7 @@ def solve_fixed(
     k = np.arange((n_steps - first) // every + 1)
     sample_steps = first + every * k
     later = sample_steps[sample_steps > 0]
-    segments = Segments.of(n_steps, block, phase)
+    segments = Segments.of(n_steps, block, phase, chunked=noise is not None or remat(n_steps))
     rows, end = run(stepper, dyn, Carry(y0, hist, u), step0, segments, key, later)
     ys = jnp.concatenate([y0[None], rows]) if first == 0 else rows
     t_start = step0.astype(dtype) * dt
