@@ -145,9 +145,9 @@ class Segments:
         return self.n_full % self.chunk
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True)
 class Stepper:
-    """Static configuration of one fixed-step run (compared by identity)."""
+    """Static configuration of one fixed-step run (hashable: part of a compile key)."""
 
     plan: DelayPlan | None
     dt: float
@@ -264,8 +264,10 @@ def run(
     segments: Segments,
     key: Array | None,
     sample_steps: np.ndarray,
+    checkpoint: bool,
 ) -> tuple[Array, Carry]:
-    """Run ``segments.n`` steps from ``start`` at global step ``step0``.
+    """Run ``segments.n`` steps from ``start`` at global step ``step0``; with
+    ``checkpoint``, reverse mode recomputes each chunk instead of storing it.
 
     Returns the states after the local steps ``sample_steps`` (each in ``1 .. n``;
     ``(len, state, *nodes)``) and the final carry.
@@ -308,7 +310,7 @@ def run(
     select = _block_selection(sample_steps, seg) if one_row else np.zeros(seg.n_full, np.int32)
     if seg.n_chunks:
         body = lambda c, inp: blocks(c, inp[0], seg.chunk, inp[1])  # noqa: E731
-        if remat(seg.n):
+        if checkpoint:
             body = jax.checkpoint(body, prevent_cse=False)
         firsts = seg.chunk * jnp.arange(seg.n_chunks)
         sel = jnp.asarray(select[: seg.n_chunks * seg.chunk].reshape(seg.n_chunks, seg.chunk))

@@ -3,9 +3,11 @@ final `SolveState`."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
@@ -56,14 +58,11 @@ def solve_fixed(
 
     ``y0`` is the start state ``(n_state, *nodes)`` (``start.y`` when continuing).
     """
-    from ..simulate import SolveState
-
     if block is not None and (int(block) != block or block < 1):
         raise ValueError(f"block must be a positive integer number of steps, got {block}.")
     n_steps = whole_steps(duration, dt, "duration")
     every = whole_steps(sample_period, dt, "sample_period")
     first = whole_steps(transient, dt, "transient")
-    nodes, dtype = y0.shape[1:], y0.dtype
     delayed = net is not None and net.has_delays
     # without delays or noise the result does not depend on the blocks: long inner
     # scans then cost less in reverse mode (teaser: grad/forward 4.4x at 8 steps per
@@ -77,16 +76,53 @@ def solve_fixed(
     if start is not None:
         _check_continuation(start, dt, layout)
     phase = 0 if start is None or free else start.phase
-    step0 = jnp.asarray(0 if start is None else start.step, jnp.int32)
-
     stepper = Stepper(
         plan=plan,
         dt=dt,
         block=block,
         method=solver.name,
         n_draws=0 if noise is None else noise.n_draws(node),
-        nodes=nodes,
+        nodes=y0.shape[1:],
     )
+    checkpoint = remat(n_steps)
+    segments = Segments.of(n_steps, block, phase, chunked=noise is not None or checkpoint)
+    run_config = _RunConfig(stepper, segments, first, every, layout, free, checkpoint)
+    return _integrate(run_config, node, net, noise, args, stimulus, y0, start, key)
+
+
+@dataclasses.dataclass(frozen=True)
+class _RunConfig:
+    """The static side of a run (hashable: the compile-cache key of `_integrate`)."""
+
+    stepper: Stepper
+    segments: Segments
+    first: int  # steps before the first sample
+    every: int  # steps between samples
+    layout: str
+    free: bool  # the result does not depend on the blocks (no delays, no noise)
+    checkpoint: bool  # reverse mode recomputes chunks (long runs)
+
+
+@eqx.filter_jit
+def _integrate(
+    config: _RunConfig,
+    node: AbstractNeuralMass,
+    net: Network | None,
+    noise: AbstractNoise | None,
+    args: Any,
+    stimulus: Callable[[Array], Any] | None,
+    y0: Array,
+    start: SolveState | None,
+    key: Array | None,
+) -> tuple[Array, Array, SolveState]:
+    """The traced part of `solve_fixed`, one compiled program: a call outside ``jit``
+    compiles once (not each small operation on its own), and inside ``jit`` it is
+    inlined."""
+    from ..simulate import SolveState
+
+    stepper, seg = config.stepper, config.segments
+    plan, dt, dtype = stepper.plan, stepper.dt, y0.dtype
+    step0 = jnp.asarray(0 if start is None else start.step, jnp.int32)
     taps = tap_weights(net, plan, dt) if plan is not None else None
     dyn = Dynamics(
         node=node,
@@ -103,30 +139,30 @@ def solve_fixed(
         hist = start.history
     else:
         hist = plan.init_history(net.coupled_values(y0))
+    nodes = y0.shape[1:]
     if noise is None:
         u = jnp.zeros((0,), dtype)
-    elif start is not None and start.noise is not None and start.noise.size:
+    elif start is not None and start.noise.size:
         u = start.noise
     else:
         u = noise.init(node, nodes[0] if nodes else 1, dtype)
         u = u if nodes else u[:, 0]
 
-    k = np.arange((n_steps - first) // every + 1)
-    sample_steps = first + every * k
+    sample_steps = config.first + config.every * np.arange(
+        (seg.n - config.first) // config.every + 1
+    )
     later = sample_steps[sample_steps > 0]
-    segments = Segments.of(n_steps, block, phase, chunked=noise is not None or remat(n_steps))
-    rows, end = run(stepper, dyn, Carry(y0, hist, u), step0, segments, key, later)
-    ys = jnp.concatenate([y0[None], rows]) if first == 0 else rows
-    t_start = step0.astype(dtype) * dt
-    ts = t_start + jnp.asarray(sample_steps * dt, dtype)
+    rows, end = run(stepper, dyn, Carry(y0, hist, u), step0, seg, key, later, config.checkpoint)
+    ys = jnp.concatenate([y0[None], rows]) if config.first == 0 else rows
+    ts = step0.astype(dtype) * dt + jnp.asarray(sample_steps * dt, dtype)
     final = SolveState(
         y=end.x,
-        step=step0 + n_steps,
+        step=step0 + seg.n,
         history=end.hist,
         noise=end.u,
         dt=dt,
-        phase=0 if free else (phase + n_steps) % block,
-        layout=layout,
+        phase=0 if config.free else (seg.phase + seg.n) % seg.block,
+        layout=config.layout,
     )
     return ts, ys, final
 
