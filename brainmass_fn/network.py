@@ -81,6 +81,11 @@ def _concrete(value: Any, name: str) -> np.ndarray:
             "then); build the Network outside jit/vmap/grad and swap traced values in with "
             "eqx.tree_at."
         ) from None
+    except ValueError as err:  # ragged nested lists, strings
+        raise ValueError(
+            f"{name} must be a rectangular array of numbers, e.g. an (N, N) numpy array; "
+            f"numpy could not read it ({err})."
+        ) from None
 
 
 def _float_array(value: Any) -> Any:
@@ -154,6 +159,8 @@ class Network(AbstractNeuralMass):
         if w.ndim != 2 or w.shape[0] != w.shape[1]:
             raise ValueError(f"weights must be a square (N, N) matrix, got shape {w.shape}.")
         n = w.shape[0]
+        if n == 0:
+            raise ValueError("weights is 0 x 0: a network needs at least one region.")
         if not np.all(np.isfinite(w)):
             raise ValueError("weights contain NaN or inf; replace them (e.g. np.nan_to_num).")
         if np.any(w < 0):

@@ -212,6 +212,13 @@ def _check_combination(
         )
 
 
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def _is_concrete(x: Any) -> bool:
     return eqx.is_array(x) and not isinstance(x, jax.core.Tracer)
 
@@ -333,6 +340,12 @@ def simulate(
         )
     if net is not None and y0.shape[1:] != (net.n_nodes,):
         raise ValueError(f"y0 must have shape ({node.n_state}, {net.n_nodes}), got {y0.shape}.")
+    shape = node.node_shape
+    if net is None and shape and not _broadcasts_to(shape, y0.shape[1:]):
+        raise ValueError(
+            f"y0 has node axes {y0.shape[1:]} but the model's per-node parameters have shape "
+            f"{shape}; give y0 the shape ({node.n_state}, {', '.join(map(str, shape))})."
+        )
     _check_finite_inputs(model, y0)
     if noise is not None:
         _check_finite_inputs(noise, y0)

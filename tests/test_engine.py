@@ -247,3 +247,14 @@ def test_models_must_name_their_variables():
 
     with pytest.raises(TypeError, match="coupled_names"):
         Incomplete()
+
+
+def test_shape_mistakes_name_the_argument():
+    with pytest.raises(ValueError, match=r"y0 has node axes \(3,\).*\(2, 5\)"):
+        bm.simulate(bm.Hopf(a=jnp.zeros(5)), 10.0, 0.1, y0=jnp.zeros((2, 3)))
+    with pytest.raises(ValueError, match="at least one region"):
+        bm.Network(bm.Hopf(), np.zeros((0, 0)))
+    with pytest.raises(ValueError, match="rectangular array of numbers"):
+        bm.Network(bm.Hopf(), [[0.0, 1.0], [1.0]])
+    with pytest.raises(ValueError, match="duration must be > 0 ms and finite"):
+        bm.simulate(bm.Hopf(), float("inf"), 0.1)
