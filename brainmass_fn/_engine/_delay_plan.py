@@ -16,7 +16,8 @@ steps), Hopf, Euler, float32, 2 shared cores, warm median of 3 (us per step):
 | **blocked, one slice-gather (``vmap(dynamic_slice)``) per block, B = 8** | **2.9** |
 | same, B = 4 / 12 / 16 / 32 | 7.8 / 3.6 / 3.2 / 6.6 |
 
-The scheme (after /work/shared/notes/delays.md): integrate ``B`` steps per block. An
+The scheme (after the project's ``shared/notes/delays.md``): integrate ``B`` steps
+per block. An
 edge whose lag is at least ``B - 1`` (``B`` for Heun, whose corrector looks one step
 ahead) needs, for the whole block, only history that exists when the block starts, so
 its inputs for all ``B`` steps are read at once: the history is stored source-major
