@@ -82,7 +82,10 @@ def solve_diffrax(
     """
     zero = model.zero_input(y0.shape[1:])
 
-    def drift(t, x, args, noise_input=None):
+    # the model and stimulus travel in diffrax's args, not in a closure: adjoints that
+    # differentiate only explicit inputs (BacksolveAdjoint) then see their parameters
+    def drift(t, x, packed, noise_input=None):
+        model, stimulus, args = packed
         drive = zero if stimulus is None else zero + jnp.asarray(stimulus(t))
         if noise_input is not None:
             drive = drive + noise_input
@@ -113,7 +116,7 @@ def solve_diffrax(
         t1=duration,
         dt0=dt0,
         y0=state0,
-        args=args,
+        args=(model, stimulus, args),
         saveat=diffrax.SaveAt(ts=ts),
         stepsize_controller=controller,
         adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
