@@ -223,21 +223,23 @@ def _is_concrete(x: Any) -> bool:
     return eqx.is_array(x) and not isinstance(x, jax.core.Tracer)
 
 
-def _check_finite_inputs(model: AbstractNeuralMass, y0: Array) -> None:
-    """NaN or inf in ``y0`` or a (concrete) parameter is an error before the run."""
+def _check_finite_inputs(y0: Array, *modules: eqx.Module | None) -> None:
+    """NaN or inf in ``y0`` or in a (concrete) parameter of ``modules`` (the model, its
+    noise) is an error before the run."""
     if _is_concrete(y0) and not np.all(np.isfinite(np.asarray(y0))):
         raise ValueError(
             f"y0 contains NaN or inf ({int(np.sum(~np.isfinite(np.asarray(y0))))} entries); give a "
             "finite initial state."
         )
-    for path, leaf in jax.tree_util.tree_flatten_with_path(model)[0]:
-        if _is_concrete(leaf) and jnp.issubdtype(leaf.dtype, jnp.inexact):
-            if not np.all(np.isfinite(np.asarray(leaf))):
-                name = jax.tree_util.keystr(path)
-                raise ValueError(
-                    f"Parameter {type(model).__name__}{name} contains NaN or inf; every "
-                    "parameter must be finite."
-                )
+    for module in modules:
+        for path, leaf in jax.tree_util.tree_flatten_with_path(module)[0]:
+            if _is_concrete(leaf) and jnp.issubdtype(leaf.dtype, jnp.inexact):
+                if not np.all(np.isfinite(np.asarray(leaf))):
+                    name = jax.tree_util.keystr(path)
+                    raise ValueError(
+                        f"Parameter {type(module).__name__}{name} contains NaN or inf; every "
+                        "parameter must be finite."
+                    )
 
 
 def simulate(
@@ -346,9 +348,7 @@ def simulate(
             f"y0 has node axes {y0.shape[1:]} but the model's per-node parameters have shape "
             f"{shape}; give y0 the shape ({node.n_state}, {', '.join(map(str, shape))})."
         )
-    _check_finite_inputs(model, y0)
-    if noise is not None:
-        _check_finite_inputs(noise, y0)
+    _check_finite_inputs(y0, model, noise)
 
     # what both paths take; each adds its own options
     common = dict(
