@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import diffrax
 import jax
@@ -17,6 +17,9 @@ from jaxtyping import Array, Float
 from .models._base import AbstractNeuralMass
 from .noise import AbstractNoise, AdditiveNoise, OUNoise
 from .solvers import is_adaptive
+
+if TYPE_CHECKING:
+    from .simulate import SolveState
 
 __all__ = ["solve_diffrax", "n_samples", "sample_times"]
 
@@ -66,6 +69,7 @@ def solve_diffrax(
     sample_period: float,
     transient: float,
     y0: Array,
+    start: SolveState | None,
     stimulus: Callable[[Array], Any] | None,
     args: Any,
     adjoint: diffrax.AbstractAdjoint | None,
@@ -74,13 +78,23 @@ def solve_diffrax(
     max_steps: int | None,
     key: Array | None,
     throw: bool,
-) -> tuple[Array, Array, Array]:
-    """Samples ``(ts, ys)`` and whether diffrax reported a failure (a bool array).
+) -> tuple[Array, Array, Array, SolveState]:
+    """Samples ``(ts, ys)``, whether diffrax reported a failure (a bool array) and the
+    final state.
 
     ``model`` is what is integrated (a node model or an undelayed `Network`), ``node``
-    its node model (the variables noise enters).
+    its node model (the variables noise enters). From a ``start`` state the solve runs
+    over ``[start.t, start.t + duration]``.
     """
+    from .simulate import SolveState
+
     zero = model.zero_input(y0.shape[1:])
+    dtype = y0.dtype
+    t0 = jnp.zeros((), dtype) if start is None else jnp.asarray(start.t, dtype)
+    step0 = jnp.zeros((), jnp.int32) if start is None else start.step
+    if key is not None and start is not None:
+        key = jax.random.fold_in(key, start.step)  # a new Brownian stretch, never a repeat
+    u0 = None if start is None or not start.noise.size else start.noise
 
     # the model and stimulus travel in diffrax's args, not in a closure: adjoints that
     # differentiate only explicit inputs (BacksolveAdjoint) then see their parameters
@@ -95,7 +109,7 @@ def solve_diffrax(
         terms: diffrax.AbstractTerm = diffrax.ODETerm(lambda t, x, args: drift(t, x, args))
         state0 = y0
     else:
-        terms, state0 = _sde_terms(noise, node, drift, y0, duration, dt, key, solver)
+        terms, state0 = _sde_terms(noise, node, drift, y0, u0, t0, duration, dt, key, solver)
 
     adaptive = is_adaptive(solver)
     n_fixed = int(math.ceil(duration / dt - 1e-9))
@@ -105,27 +119,38 @@ def solve_diffrax(
         controller = diffrax.PIDController(
             rtol=1e-6 if rtol is None else rtol, atol=1e-8 if atol is None else atol
         )
-        dt0, ts = dt, sample_times(duration, sample_period, transient)
+        dt0, ts = dt, t0 + sample_times(duration, sample_period, transient)
     else:
         steps, ts = _step_grid(duration, dt, sample_period, transient)
+        steps, ts = t0 + steps, t0 + ts  # the same sum: samples stay on the steps
         controller, dt0 = diffrax.StepTo(ts=steps), None
     solution = diffrax.diffeqsolve(
         terms,
         solver,
-        t0=0.0,
-        t1=duration,
+        t0=t0,
+        t1=t0 + duration,
         dt0=dt0,
         y0=state0,
         args=(model, stimulus, args),
-        saveat=diffrax.SaveAt(ts=ts),
+        saveat=diffrax.SaveAt(ts=ts, t1=True),  # the samples, then the end state
         stepsize_controller=controller,
         adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
         max_steps=max_steps,
         throw=throw,
     )
-    ys = solution.ys[0] if isinstance(solution.ys, tuple) else solution.ys  # drop OU rows
+    ys, u = solution.ys if isinstance(solution.ys, tuple) else (solution.ys, None)
     failed = solution.result != diffrax.RESULTS.successful
-    return solution.ts, ys, failed
+    final = SolveState(
+        y=ys[-1],
+        step=step0 + round(duration / dt),
+        t=solution.ts[-1],
+        history=jnp.zeros((0,), dtype),
+        noise=jnp.zeros((0,), dtype) if u is None else u[-1],
+        dt=dt,
+        phase=0,
+        layout="diffrax",
+    )
+    return solution.ts[:-1], ys[:-1], failed, final
 
 
 class _OUDiffusion(diffrax.AbstractTerm):
@@ -150,16 +175,19 @@ def _sde_terms(
     node: AbstractNeuralMass,
     drift: Callable[..., Array],
     y0: Float[Array, " state *nodes"],
+    u0: Array | None,
+    t0: Array,
     duration: float,
     dt: float,
     key: Array,
     solver: diffrax.AbstractSolver,
 ) -> tuple[diffrax.MultiTerm, Any]:
-    """Drift and diffusion terms, and the initial state, of the diffrax SDE for ``noise``.
+    """Drift and diffusion terms, and the initial state, of the diffrax SDE for ``noise``
+    over ``[t0, t0 + duration]``.
 
     `AdditiveNoise`: ``dx = f(t, x, I) dt + sigma dW`` on its rows of ``x``.
     `OUNoise`: the state is ``(x, u)`` with ``u`` (``(n_selected, *nodes)``, started at
-    ``mean``) the Ornstein-Uhlenbeck input, ``dx = f(t, x, I + place(u)) dt`` and
+    ``u0``, default ``mean``) the Ornstein-Uhlenbeck input, ``dx = f(t, x, I + place(u)) dt`` and
     ``du = (mean - u) / tau dt + sigma dW``; the Brownian motion has the shape of ``u``.
     ``drift(t, x, args, noise_input)`` is ``f`` with the stimulus ``I`` added.
     """
@@ -171,8 +199,8 @@ def _sde_terms(
 
     def brownian(shape: tuple[int, ...]) -> diffrax.VirtualBrownianTree:
         return diffrax.VirtualBrownianTree(
-            0.0,
-            duration,
+            t0,
+            t0 + duration,
             tol=dt / 2,
             shape=jax.ShapeDtypeStruct(shape, dtype),
             key=key,
@@ -193,7 +221,7 @@ def _sde_terms(
         ), y0
     if isinstance(noise, OUNoise):
         shape = (noise.n_draws(node), *nodes)
-        u0 = jnp.broadcast_to(jnp.asarray(noise.mean, dtype), shape)
+        u0 = jnp.broadcast_to(jnp.asarray(noise.mean if u0 is None else u0, dtype), shape)
         sigma = jnp.broadcast_to(noise.sigma, shape).astype(dtype)
 
         def field(t, y, args):

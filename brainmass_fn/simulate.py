@@ -21,10 +21,13 @@ back with ``traj.result`` (0: finished, 1: not finite, 2: diffrax failed), under
 Time grid: samples sit at ``transient + k * sample_period`` for
 ``k = 0 .. floor((duration - transient) / sample_period)``, both ends included.
 
-Continuation: an engine run's trajectory carries its final `SolveState` (state, delay
-history, noise state, step count) in ``traj.final``; ``simulate(..., y0=traj.final)``
-continues the run exactly, with the same key (the noise stream is indexed by the
-global step), and its time axis goes on from where the first run ended.
+Continuation: a trajectory carries its final `SolveState` (state, time, delay
+history, noise state) in ``traj.final``; ``simulate(..., y0=traj.final)`` continues
+the run, and its time axis goes on from where the first run ended. On the engine the
+continuation is exact, with the same key (the noise stream is indexed by the global
+step). On diffrax an ODE continues from the same state and time (equal to one long run
+within the solver's tolerance); an SDE draws the Brownian path of the new stretch from
+``fold_in(key, step)``, so the same key never repeats the first stretch's increments.
 """
 
 from __future__ import annotations
@@ -68,39 +71,39 @@ class SimulationDiverged(FloatingPointError):
 
 
 class SolveState(eqx.Module):
-    """Where a fixed-step run ended, to continue it exactly (``y0=traj.final``).
+    """Where a run ended, to continue it (``y0=traj.final``): exactly on the scan
+    engine; on diffrax from the same state and time (an SDE draws a new Brownian path).
 
     Attributes:
         y: the state ``(n_state, *nodes)`` at the end.
-        step: steps taken since the first run's ``t = 0`` (``t = step * dt`` ms).
+        step: steps of ``dt`` taken since the first run's ``t = 0`` (diffrax runs: the
+            nearest whole number of ``dt``).
+        t: time at the end, ms (``step * dt`` on the engine).
         history: the delay history, coupled values ``(channels, N, L)`` of the last
             ``L`` steps (empty without delays).
         noise: the noise's own state, e.g. the Ornstein-Uhlenbeck input (empty if none).
         dt: the step, ms; phase: ``step mod block``; layout: the solver, block and
-            delay layout the history is stored in (static).
+            delay layout the history is stored in (static; ``"diffrax"`` for a diffrax
+            run).
     """
 
     y: Float[Array, " state *nodes"]
     step: Int[Array, ""]
+    t: Float[Array, ""]
     history: Array
     noise: Array
     dt: float = eqx.field(static=True)
     phase: int = eqx.field(static=True)
     layout: str = eqx.field(static=True)
 
-    @property
-    def t(self) -> Array:
-        """Time at the end, ms."""
-        return self.step * self.dt
-
 
 class Trajectory(eqx.Module):
     """Sampled solution: a time axis (ms) and the state at each sample.
 
     ``traj["x"]`` is the trace of state variable ``x``, shape ``(time, *nodes)``.
-    ``final`` is the `SolveState` to continue from (engine runs; None for diffrax
-    runs); ``result`` 0 when the run finished with finite values, 1 when the state
-    became NaN or inf, 2 when a diffrax solve failed (``throw=False`` only).
+    ``final`` is the `SolveState` to continue from; ``result`` 0 when the run finished
+    with finite values, 1 when the state became NaN or inf, 2 when a diffrax solve
+    failed (``throw=False`` only).
     """
 
     ts: Float[Array, " time"]
@@ -190,10 +193,10 @@ def _check_combination(
                 "block sets the scan engine's block length; a diffrax solver does not use "
                 "it. Drop block=."
             )
-        if start is not None:
+        if start is not None and start.history.size:
             raise ValueError(
-                "Continuing from a SolveState runs on the scan engine (solver 'euler', "
-                "'heun' or 'rk4'); for a diffrax solver pass y0=state.y."
+                "This start state carries a delay history, which only the scan engine "
+                "reads: continue it with solver='euler' or 'heun'."
             )
         fixed = not is_adaptive(solver)
         if fixed and (rtol is not None or atol is not None):
@@ -269,7 +272,7 @@ def simulate(
         duration: simulated time, ms (or a pint time quantity).
         dt: the step of fixed-step solvers, the first step of adaptive ones, ms.
         y0: initial state ``(n_state, *nodes)``, default ``model.initial_state()``; or
-            a `SolveState` (``traj.final``) to continue an engine run exactly.
+            a `SolveState` (``traj.final``) to continue a run (see above).
         solver: ``"euler"``, ``"heun"``, ``"rk4"`` or a `brainmass_fn.solvers`
             instance (the scan engine); ``"tsit5"``, ``"dopri5"``, ``"kvaerno5"`` or a
             diffrax solver instance (diffrax). See `brainmass_fn.solvers`.
@@ -365,11 +368,12 @@ def simulate(
     if isinstance(solver, AbstractFixedStepSolver):
         ts, ys, final = solve_fixed(node, net, noise, solver, start=start, block=block, **common)
     else:
-        ts, ys, failed = solve_diffrax(
+        ts, ys, failed, final = solve_diffrax(
             model,
             node,
             noise,
             solver,
+            start=start,
             adjoint=adjoint,
             rtol=rtol,
             atol=atol,

@@ -75,8 +75,48 @@ def test_continuation_rejects_another_dt_or_solver():
         bm.simulate(net, 10.0, 0.2, y0=first.final, solver="heun")
     with pytest.raises(ValueError, match="another solver"):
         bm.simulate(net, 10.0, 0.1, y0=first.final, solver="euler")
-    with pytest.raises(ValueError, match="scan engine"):
-        bm.simulate(bm.Hopf(), 10.0, 0.1, y0=bm.simulate(bm.Hopf(), 1.0, 0.1).final, solver="tsit5")
+    with pytest.raises(ValueError, match="delay history"):
+        bm.simulate(net, 10.0, 0.1, y0=first.final, solver=diffrax.Heun())
+    tsit5 = bm.simulate(bm.Hopf(), 10.0, 0.1, solver="tsit5").final
+    with pytest.raises(ValueError, match="another solver"):
+        bm.simulate(bm.Hopf(), 10.0, 0.1, y0=tsit5, solver="heun")
+
+
+def test_diffrax_runs_continue_from_their_final_state():
+    # an adaptive ODE in two halves equals one run within the tolerance; on diffrax's
+    # fixed grid to rounding (the second grid is t0 + k dt, the whole one (n + k) dt)
+    with jax.enable_x64(True):
+        model = bm.Hopf(a=0.3, w=0.2)
+        for solver, tol in (("tsit5", 1e-6), (diffrax.Heun(), 1e-13)):
+            kw = {"solver": solver, "sample_period": 1.0}
+            whole = bm.simulate(model, 40.0, 0.1, **kw)
+            first = bm.simulate(model, 17.0, 0.1, **kw)
+            second = bm.simulate(model, 23.0, 0.1, y0=first.final, **kw)
+            np.testing.assert_allclose(second.ts, whole.ts[17:], atol=1e-12)
+            joined = np.concatenate([first.ys[:-1], second.ys])
+            np.testing.assert_allclose(joined, whole.ys, rtol=0, atol=tol)
+            assert float(second.final.t) == pytest.approx(40.0) and int(second.final.step) == 400
+            assert np.max(np.abs(whole.ys[-1])) > 0.1  # on its limit cycle, not at rest
+
+
+def test_diffrax_sde_continuation_carries_ou_and_draws_a_new_stretch():
+    # with the same key, the second stretch must not replay the first one's increments
+    with jax.enable_x64(True):
+        model = bm.Hopf(a=-0.5, w=0.0)
+        ou = bm.OUNoise(sigma=0.2, tau=2.0)
+        kw = {"solver": diffrax.Euler(), "noise": ou, "key": jax.random.key(5)}
+        y0 = jnp.zeros((2,))
+        first = bm.simulate(model, 20.0, 0.1, y0=y0, **kw)
+        again = bm.simulate(model, 20.0, 0.1, y0=first.final.y, **kw)  # a fresh start
+        second = bm.simulate(model, 20.0, 0.1, y0=first.final, **kw)
+        u = np.asarray(first.final.noise)  # the OU input on (x, y) at the end
+        assert u.shape == (2,) and np.min(np.abs(u)) > 1e-3
+        # Euler: the first step from the same x moves by dt f(x, u) = dt (f(x, 0) + u)
+        step_drift = 0.1 * np.asarray(model.vector_field(0.0, first.final.y, jnp.zeros(2)))
+        np.testing.assert_allclose(second.ys[1] - second.ys[0] - step_drift, 0.1 * u, atol=1e-12)
+        np.testing.assert_allclose(again.ys[1] - again.ys[0] - step_drift, 0.0, atol=1e-12)
+        # the increments of the two stretches differ (no replay of the first)
+        assert np.max(np.abs(np.diff(second.ys[:, 0]) - np.diff(first.ys[:, 0]))) > 1e-3
 
 
 def test_blow_up_names_time_variable_and_node():
@@ -160,7 +200,7 @@ def test_paths_follow_the_solver_type():
             x = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + f(x + dt * k3))
             np.testing.assert_allclose(ours.ys[n + 1], x, rtol=0, atol=1e-15)
         theirs = bm.simulate(model, 2.0, dt, y0=y0, solver=bm.solvers.DiffraxRK4())
-        assert ours.final is not None and theirs.final is None  # diffrax ran that one
+        assert ours.final.layout == "rk4" and theirs.final.layout == "diffrax"
         np.testing.assert_allclose(ours.ys, theirs.ys, rtol=0, atol=1e-7)
     assert bm.solvers.is_adaptive("tsit5") and not bm.solvers.is_adaptive(diffrax.Heun())
 

@@ -158,6 +158,7 @@ def _integrate(
     final = SolveState(
         y=end.x,
         step=step0 + seg.n,
+        t=(step0 + seg.n).astype(dtype) * dt,
         history=end.hist,
         noise=end.u,
         dt=dt,
