@@ -364,9 +364,11 @@ def simulate(
         args=args,
         key=key,
     )
-    final, failed = None, None
+    finite, failed = None, None
     if isinstance(solver, AbstractFixedStepSolver):
-        ts, ys, final = solve_fixed(node, net, noise, solver, start=start, block=block, **common)
+        ts, ys, final, finite = solve_fixed(
+            node, net, noise, solver, start=start, block=block, **common
+        )
     else:
         ts, ys, failed, final = solve_diffrax(
             model,
@@ -381,13 +383,14 @@ def simulate(
             throw=throw,
             **common,
         )
-    return _finish(ts, ys, final, failed, node.state_names, dt, throw)
+    return _finish(ts, ys, final, finite, failed, node.state_names, dt, throw)
 
 
 def _finish(
     ts: Array,
     ys: Array,
-    final: SolveState | None,
+    final: SolveState,
+    finite: Array | None,
     failed: Array | None,
     names: tuple[str, ...],
     dt: float,
@@ -395,14 +398,9 @@ def _finish(
 ) -> Trajectory:
     """The trajectory with its result code; with ``throw``, an error where the state
     stopped being finite (a Python error with the time, variable and node when the
-    values are concrete; `eqx.error_if` inside ``jit``)."""
-    finite = jnp.all(jnp.isfinite(ys))
-    if final is not None:
-        finite = finite & jnp.all(jnp.isfinite(final.y))
-    result = jnp.where(finite, RESULT_FINISHED, RESULT_NOT_FINITE)
-    if failed is not None:
-        result = jnp.where(failed, RESULT_SOLVER_FAILED, result)
-    result = result.astype(jnp.int32)
+    values are concrete; `eqx.error_if` inside ``jit``). ``finite`` is computed here
+    when the solve did not."""
+    finite, result = _result_code(ys, final.y, finite, failed)
     if throw:
         if _is_concrete(ys) and _is_concrete(finite):
             if not bool(finite):
@@ -416,6 +414,20 @@ def _finish(
                 "throw=False and read traj.result). Lower dt, or check the parameters.",
             )
     return Trajectory(ts=ts, ys=ys, state_names=names, final=final, result=result)
+
+
+@jax.jit
+def _result_code(
+    ys: Array, y_end: Array, finite: Array | None, failed: Array | None
+) -> tuple[Array, Int[Array, ""]]:
+    """Whether the samples and the end state are finite (unless given), and the
+    `Trajectory.result` code; one compiled program, not one per operation."""
+    if finite is None:
+        finite = jnp.all(jnp.isfinite(ys)) & jnp.all(jnp.isfinite(y_end))
+    result = jnp.where(finite, RESULT_FINISHED, RESULT_NOT_FINITE)
+    if failed is not None:
+        result = jnp.where(failed, RESULT_SOLVER_FAILED, result)
+    return finite, result.astype(jnp.int32)
 
 
 def _where_not_finite(

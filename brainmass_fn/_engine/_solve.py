@@ -53,8 +53,9 @@ def solve_fixed(
     args: Any,
     key: Array | None,
     block: int | None,
-) -> tuple[Array, Array, SolveState]:
-    """Samples ``(ts, ys)`` and the final state of one run on the scan engine.
+) -> tuple[Array, Array, SolveState, Array]:
+    """Samples ``(ts, ys)``, the final state of one run on the scan engine and whether
+    the samples and the final state are all finite (computed in the compiled run).
 
     ``y0`` is the start state ``(n_state, *nodes)`` (``start.y`` when continuing).
     """
@@ -114,7 +115,7 @@ def _integrate(
     y0: Array,
     start: SolveState | None,
     key: Array | None,
-) -> tuple[Array, Array, SolveState]:
+) -> tuple[Array, Array, SolveState, Array]:
     """The traced part of `solve_fixed`, one compiled program: a call outside ``jit``
     compiles once (not each small operation on its own), and inside ``jit`` it is
     inlined."""
@@ -165,7 +166,8 @@ def _integrate(
         phase=0 if config.free else (seg.phase + seg.n) % seg.block,
         layout=config.layout,
     )
-    return ts, ys, final
+    finite = jnp.all(jnp.isfinite(ys)) & jnp.all(jnp.isfinite(end.x))
+    return ts, ys, final, finite
 
 
 def _free_block(n_steps: int) -> int:
