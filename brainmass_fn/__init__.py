@@ -19,6 +19,7 @@ from . import (
     plot,
     signal,
     solvers,
+    stimulus,
     sweep,
     tasks,
 )
@@ -137,6 +138,7 @@ __all__ = [
     "simulate",
     "simulate_bold",
     "spectral_loss",
+    "stimulus",
     "sweep",
     "tasks",
     "train",

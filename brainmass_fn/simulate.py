@@ -215,6 +215,23 @@ def _check_combination(
         )
 
 
+def _check_stimulus_shape(stimulus: Callable, node: AbstractNeuralMass, nodes: tuple) -> None:
+    """The stimulus's value must broadcast to the model's input ``(n_input, *nodes)``."""
+    if not callable(stimulus):
+        raise TypeError(
+            f"stimulus must be a function of t (ms) or a bm.stimulus stimulus, got "
+            f"{type(stimulus).__name__}."
+        )
+    shape = jax.eval_shape(stimulus, jnp.zeros((), jnp.result_type(float))).shape
+    want = (len(node.input_names), *nodes)
+    if not _broadcasts_to(shape, want):
+        raise ValueError(
+            f"stimulus(t) has shape {shape}, which does not broadcast to the model's input "
+            f"{want} (inputs {node.input_names} x nodes); aim it with "
+            "stimulus.at(model, variable=..., regions=...)."
+        )
+
+
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
     try:
         return np.broadcast_shapes(shape, target) == target
@@ -352,6 +369,9 @@ def simulate(
             f"{shape}; give y0 the shape ({node.n_state}, {', '.join(map(str, shape))})."
         )
     _check_finite_inputs(y0, model, noise)
+    if stimulus is not None:
+        stimulus = resolve(stimulus)
+        _check_stimulus_shape(stimulus, node, y0.shape[1:])
 
     # what both paths take; each adds its own options
     common = dict(

@@ -44,6 +44,7 @@ PAGES: dict[str, bool] = {
     "cli.md": False,
     "scale-out.md": False,
     "solvers.md": False,
+    "stimulation.md": False,
 }
 #: pages with no code to run (reference material)
 NO_CODE = {"models.md", "api.md", "references.md"}
