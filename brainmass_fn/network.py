@@ -74,6 +74,11 @@ class _Geometry:
 def _concrete(value: Any, name: str) -> np.ndarray:
     if is_param(value):
         value = value.value
+    if np.iscomplexobj(value):
+        raise TypeError(
+            f"{name} must hold real numbers, got complex values; pass the real part (or the "
+            "magnitude) explicitly."
+        )
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):

@@ -176,7 +176,13 @@ class Param(eqx.Module):
                 "them, or widen the interval."
             )
         self.transform = _transform_for(lower, upper)
-        cast = jnp.asarray(value, dtype=jnp.result_type(float))
+        dtype = jnp.result_type(float)
+        if not isinstance(value, jax.core.Tracer) and np.any(np.abs(value) > jnp.finfo(dtype).max):
+            raise ValueError(
+                f"Param value {value} overflows {dtype} (largest {jnp.finfo(dtype).max:.3g}); "
+                "rescale the parameter (other units) or run inside jax.enable_x64(True)."
+            )
+        cast = jnp.asarray(value, dtype=dtype)
         _check_inside(cast, lower, upper)
         self.raw = self.transform.inverse(cast)
         self.trainable = trainable
