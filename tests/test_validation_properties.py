@@ -94,7 +94,7 @@ _DT = st.sampled_from([0.1, 0.25, 0.5])
 _MODEL = bm.Hopf(a=-0.2, w=0.3)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     duration=st.one_of(_NICE, number, junk, st.just(1.0 * ureg.mm), st.just(0.001 * ureg.s)),
     dt=st.one_of(_DT, number, junk, st.just(np.float32(0.25))),
