@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+import numpy as np
 
 from .units import to_canonical
 
@@ -15,16 +16,32 @@ def concrete_ms(value: Any, name: str) -> float:
     """``value`` (a number in ms or a pint time quantity) as a Python float, ms.
 
     Durations, steps and sampling periods set the size of the output, so they must be
-    concrete: a traced array (inside ``jit``, ``vmap`` or ``grad``) is a ``TypeError``.
+    concrete: a traced array (inside ``jit``, ``vmap`` or ``grad``) is a ``TypeError``,
+    and so is anything but one real number (a string, a bool, None, an array).
     """
     value = to_canonical(value, "ms", name)
-    try:
-        return float(value)
-    except (TypeError, jax.errors.ConcretizationTypeError):
+    traced = TypeError(
+        f"{name} sets the size of the output, so it must be a concrete number in ms, "
+        "not a traced array; pass a Python float outside jit/vmap/grad."
+    )
+    if isinstance(value, jax.core.Tracer):
+        raise traced
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
         raise TypeError(
-            f"{name} sets the size of the output, so it must be a concrete number in ms, "
-            "not a traced array; pass a Python float outside jit/vmap/grad."
-        ) from None
+            f"{name} must be a number in ms (or a pint time quantity), got "
+            f"{type(value).__name__} {value!r}."
+        )
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError, jax.errors.ConcretizationTypeError):
+        raise traced from None
+    real = np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    if arr.shape != () or not real:
+        raise TypeError(
+            f"{name} must be one real number in ms (or a pint time quantity), got "
+            f"{type(value).__name__} of dtype {arr.dtype} and shape {arr.shape}."
+        )
+    return float(arr)
 
 
 def whole_multiple(period: float, dt: float, name: str) -> int:

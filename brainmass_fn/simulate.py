@@ -128,12 +128,27 @@ class Trajectory(eqx.Module):
         return jnp.asarray(self.result == RESULT_FINISHED)
 
 
+#: the most steps one run takes (step counters are 32-bit integers)
+_MAX_STEPS = 2**31 - 1
+
+
 def _check_times(duration: float, dt: float, sample_period: float, transient: float) -> None:
     for name, value in (("duration", duration), ("dt", dt), ("sample_period", sample_period)):
         if not np.isfinite(value) or not value > 0:
             raise ValueError(f"{name} must be > 0 ms and finite, got {value}.")
     if dt > duration:
         raise ValueError(f"dt ({dt} ms) is longer than the duration ({duration} ms).")
+    biggest = float(jnp.finfo(jnp.result_type(float)).max)
+    if duration > biggest:
+        raise ValueError(
+            f"duration ({duration} ms) overflows {jnp.result_type(float)} (largest "
+            f"{biggest:.3g}); shorten it or run inside jax.enable_x64(True)."
+        )
+    if duration / dt > _MAX_STEPS:
+        raise ValueError(
+            f"duration / dt = {duration / dt:.3g} steps is more than a run can count "
+            f"({_MAX_STEPS}); raise dt (ms) or shorten the duration."
+        )
     if not 0 <= transient < duration:
         raise ValueError(
             f"transient must be in [0, duration) = [0, {duration}) ms, got {transient}."

@@ -91,3 +91,53 @@ def test_param_gradient_flows_through_transform():
     g = jax.grad(f)(p).raw
     # d(v^2)/draw = 2 v * (upper - lower) * s (1 - s), s = v
     np.testing.assert_allclose(g, 2 * 0.5 * 0.25, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, transform",
+    [
+        ({"lower": 0.0, "upper": np.inf}, LowerBounded),
+        ({"lower": -np.inf, "upper": 1.0}, UpperBounded),
+        ({"lower": -np.inf, "upper": np.inf}, type(None)),
+    ],
+)
+def test_an_infinite_bound_means_no_bound(kwargs, transform):
+    p = bm.Param(0.5, **kwargs)
+    np.testing.assert_allclose(float(p.value), 0.5, rtol=1e-6)
+    if transform is type(None):
+        assert type(p.transform).__name__ == "Identity"
+    else:
+        assert isinstance(p.transform, transform)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, error, fragment",
+    [
+        ((np.nan, 0.0, 1.0), {}, ValueError, "value must be finite"),
+        ((np.inf,), {}, ValueError, "value must be finite"),
+        ((jnp.array([0.1, np.nan]),), {}, ValueError, "value must be finite"),
+        ((0.5,), {"lower": np.nan}, ValueError, "lower bound is NaN"),
+        ((0.5,), {"upper": np.nan}, ValueError, "upper bound is NaN"),
+        ((0.5,), {"lower": np.inf}, ValueError, "no value lies above it"),
+        ((0.5,), {"upper": -np.inf}, ValueError, "no value lies below it"),
+        ((0.5,), {"lower": 2.0, "upper": 1.0}, ValueError, "lower < upper"),
+        ((1.5,), {"lower": 0.0, "upper": 1.0}, ValueError, "must be < upper bound 1.0"),
+        ((-1.0,), {"lower": 0.0}, ValueError, "must be > lower bound 0.0"),
+        (("0.1",), {}, TypeError, "real number"),
+        ((None,), {}, TypeError, "real number"),
+        ((1 + 2j,), {}, TypeError, "dtype complex"),
+        ((True,), {}, TypeError, "dtype bool"),
+        ((0.5,), {"lower": "0"}, TypeError, "lower bound must be a real number"),
+        ((0.5,), {"upper": [1.0, 2.0]}, TypeError, "upper bound must be one real number"),
+        (([[0.1, 0.2], [0.3]],), {}, ValueError, "rectangular"),
+    ],
+)
+def test_invalid_values_and_bounds_are_clear_errors(args, kwargs, error, fragment):
+    with pytest.raises(error, match=fragment):
+        bm.Param(*args, **kwargs)
+
+
+def test_a_value_the_float_type_cannot_hold_is_an_error():
+    # float32: the interval's width overflows, so value = lower + inf * sigmoid would be NaN
+    with jax.enable_x64(False), pytest.raises(ValueError, match="cannot be represented"):
+        bm.Param(0.5, lower=-1e38, upper=1e39)

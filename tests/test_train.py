@@ -382,3 +382,64 @@ def test_example_reaches_90_percent_on_held_out_delayed_match():
     result, accuracy, _ = example.run(progress=False)
     assert accuracy >= 0.9
     assert result.history["val_accuracy"].max() >= 0.9
+
+
+# ---- issue 12: nothing silent, nothing lost ----
+
+
+def test_a_run_where_every_loss_is_nan_fails_and_says_so():
+    x, y = _regression(n=32)
+    with pytest.warns(RuntimeWarning, match=r"every one of the 4 steps was rejected.*step 0"):
+        result = _train_with(data=(x * jnp.nan, y), epochs=2)
+    assert result.status == "failed" and result.best_epoch == 0
+    np.testing.assert_array_equal(result.model.w, np.zeros(3))
+
+
+def test_a_run_whose_validation_loss_is_never_finite_fails_and_says_so():
+    x, y = _regression(n=32)
+    with pytest.warns(RuntimeWarning, match=r"monitored 'val_loss' was NaN or inf"):
+        result = _train_with(data=(x, y), val_data=(x * jnp.nan, y), epochs=2)
+    assert result.status == "failed" and result.best_epoch == 0
+
+
+def test_a_run_with_some_nan_steps_keeps_the_best_and_completes():
+    x, y = _regression(n=64)
+    x = x.at[5].set(jnp.nan)
+    result = _train_with(data=(x, y), strategy=optax.sgd(0.05), epochs=2)
+    assert result.status == "completed" and result.best_epoch == 2
+
+
+def test_a_checkpoint_path_that_is_a_file_fails_before_the_first_step(tmp_path, monkeypatch):
+    calls, real_step = [], train_module.train_step
+    monkeypatch.setattr(train_module, "train_step", lambda *a: calls.append(1) or real_step(*a))
+    target = tmp_path / "ckpt"
+    target.write_text("not a directory")
+    with pytest.raises(NotADirectoryError, match="is a file, but checkpoint must be a directory"):
+        _train_with(checkpoint=target)
+    assert calls == []
+    nested = tmp_path / "a" / "b"  # missing parents are created up front
+    _train_with(checkpoint=nested, strategy=optax.sgd(0.0), epochs=1)
+    assert (nested / "meta.json").exists()
+
+
+def test_resume_without_meta_or_with_a_truncated_meta_is_an_error(tmp_path):
+    _train_with(checkpoint=tmp_path, epochs=1)
+    meta = tmp_path / "meta.json"
+    text = meta.read_text()
+    meta.write_text(text[: len(text) // 2])
+    with pytest.raises(ValueError, match="is not valid JSON.*truncated"):
+        _train_with(checkpoint=tmp_path, epochs=2)
+    meta.unlink()
+    state = next(tmp_path.glob("state-*.eqx"))
+    saved = state.read_bytes()
+    with pytest.raises(ValueError, match=r"holds \['state-1\.eqx'\] but no meta\.json"):
+        _train_with(checkpoint=tmp_path, epochs=2)
+    assert state.read_bytes() == saved  # not overwritten by a fresh start
+
+
+def test_training_a_round_delay_speed_is_an_error():
+    w, lengths = np.array([[0.0, 1.0], [1.0, 0.0]]), np.full((2, 2), 20.0)
+    net = bm.Network(bm.Hopf(), w, lengths, 2.0)
+    net = eqx.tree_at(lambda n: n.speed, net, bm.Param(2.0, lower=0.1))
+    with pytest.raises(ValueError, match=r"speed is a trainable Param.*delays='linear'"):
+        _train_with(model=net, loss_fn=lambda m, x, y: jnp.sum(m.speed))

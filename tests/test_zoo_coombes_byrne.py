@@ -87,3 +87,14 @@ def test_gradient_wrt_every_parameter_matches_finite_differences():
             min_abs=1e-8,
             rtol=1e-5,
         )
+
+
+def test_network_couples_r_into_v_as_in_tvb():
+    # TVB's CoombesByrne adds its coupling term (of r) to dV/dt; the default Network
+    # must do the same (it raised before: r is not an input of this model)
+    net = bm.Network(bm.models.CoombesByrne(), np.array([[0.0, 1.0], [0.5, 0.0]]), K=0.3)
+    assert net.coupled == ("r",) and net.targets == ("V",)
+    state = jnp.array([[0.2, 0.6], [-1.0, 0.5], [1.0, 1.2], [0.0, 0.1]])
+    c = 0.3 * np.array([0.6, 0.5 * 0.2])  # K sum_j w_ij r_j
+    expected = net.node.vector_field(0.0, state, jnp.stack([jnp.asarray(c)]))
+    np.testing.assert_allclose(net.vector_field(0.0, state, 0.0), expected, rtol=1e-6)

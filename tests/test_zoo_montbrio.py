@@ -75,3 +75,37 @@ def test_gradient_wrt_every_parameter_matches_finite_differences():
             min_abs=1e-8,
             rtol=1e-5,
         )
+
+
+def _tvb_mpr_network_euler(p, weights, k, y0, dt, steps):
+    """TVB's MontbrioPazoRoxin in a network, written out from TVB's equations (float64
+    numpy, Euler): Linear coupling c_r,i = k sum_j w_ij r_j of the cvar r, added as
+    cr c_r / tau to dV/dt only (TVB's cr = 1, cv = 0):
+    dr = (Delta / (pi tau) + 2 V r) / tau,
+    dV = (V^2 - pi^2 tau^2 r^2 + eta + J tau r + I + cr c_r) / tau."""
+    tau, delta, eta, j, i_ext = p["tau"], p["Delta"], p["eta"], p["J"], p["I"]
+    xs = [np.asarray(y0, dtype=np.float64)]
+    for _ in range(steps):
+        r, v = xs[-1]
+        c_r = k * weights @ r
+        dr = (delta / (np.pi * tau) + 2 * v * r) / tau
+        dv = (v**2 - (np.pi * tau * r) ** 2 + eta + j * tau * r + i_ext + 1.0 * c_r) / tau
+        xs.append(xs[-1] + dt * np.stack([dr, dv]))
+    return np.stack(xs)
+
+
+def test_network_coupling_enters_dv_dt_as_in_tvb():
+    p = {"tau": 1.0, "Delta": 1.0, "eta": -5.0, "J": 15.0, "I": 0.0}
+    weights = np.array([[0.0, 1.0, 0.4], [0.7, 0.0, 0.2], [0.3, 0.9, 0.0]])
+    y0 = np.array([[0.1, 0.4, 0.8], [-2.0, -1.0, -0.5]])
+    dt, steps, k = 0.01, 400, 0.8
+    ref = _tvb_mpr_network_euler(p, weights, k, y0, dt, steps)
+    with jax.enable_x64(True):
+        net = bm.Network(bm.models.MontbrioPazoRoxin(), weights, K=k)
+        assert net.coupled == ("r",) and net.targets == ("v",)
+        traj = bm.simulate(net, steps * dt, dt, y0=y0, solver="euler")
+        # the old default (coupling into dr/dt) is a different trace
+        into_r = bm.Network(bm.models.MontbrioPazoRoxin(), weights, K=k, targets=("r",))
+        other = bm.simulate(into_r, steps * dt, dt, y0=y0, solver="euler")
+    np.testing.assert_allclose(np.asarray(traj.ys), ref, rtol=0, atol=1e-12)
+    assert np.max(np.abs(np.asarray(other.ys) - ref)) > 0.1

@@ -48,6 +48,11 @@ class AbstractAdapter(abc.ABC):
         """Write ``carry`` to ``path`` (array leaves, via equinox serialisation)."""
         eqx.tree_serialise_leaves(path, carry)
 
-    def load(self, path: str, diff: PyTree) -> Any:
-        """Read a carry saved by `save`; ``diff`` rebuilds its structure."""
+    def load(self, path: str, diff: PyTree, meta: dict[str, Any]) -> Any:
+        """Read a carry saved by `save`; ``diff`` rebuilds its structure, ``meta`` is the
+        checkpoint's sidecar (step count, losses)."""
         return eqx.tree_deserialise_leaves(path, self.init(diff))
+
+    def n_accepted(self, carry: Any) -> int | None:
+        """Steps that moved the search (None: the strategy does not count them)."""
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,8 @@ import optax
 from jaxtyping import Array, PyTree
 from tqdm.auto import tqdm
 
+from .._paths import check_output_file
+from ..network import check_fittable_delays
 from ..params import trainable
 from ._adapter import AbstractAdapter
 from ._checkpoint import load_checkpoint, save_checkpoint
@@ -45,6 +48,32 @@ def _adapter(
     )
 
 
+def _failure(losses: list[float], best_loss: float, accepted: int | None, name: str) -> str:
+    """Why a fit found nothing (no finite loss, or no step taken); '' if it did."""
+    if not losses:
+        return ""
+    first = losses[0]
+    if not np.isfinite(best_loss):
+        return (
+            f"fit ({name}) failed: the loss was NaN or inf at step 0 (the first "
+            f"evaluation, from the initial parameters, gave {first}) and at every one of "
+            f"the {len(losses)} evaluations, so nothing was fitted and the result holds "
+            "the initial parameters (status 'failed'). "
+            "Evaluate loss(resolve(params)) at the start values: a simulation that "
+            "diverges (lower dt, other start values or bounds) or a loss that divides by "
+            "zero gives NaN."
+        )
+    if accepted == 0:
+        return (
+            f"fit ({name}) failed: the loss was finite ({first:.6g}) at step 0 but its "
+            "gradient had NaN or inf there and at every later step, so every step was "
+            "rejected and the result holds the initial parameters (status 'failed'). "
+            "Check jax.grad(loss) at the start values: sqrt, log or division at 0, or a "
+            "simulation that diverges in the backward pass, give NaN gradients."
+        )
+    return ""
+
+
 def fit(
     loss: Callable[[PyTree], Array],
     params: PyTree,
@@ -61,9 +90,11 @@ def fit(
 
     Args:
         loss: a pure function of the *resolved* params (every `Param` replaced by
-            its value) returning a scalar, or an array of residuals ``r`` that is
-            read as the objective ``sum(r**2)`` (least-squares solvers need this
-            form). It may simulate, apply forward models and compare with data.
+            its value) returning a scalar (shape ``()``); for a least-squares solver,
+            an array of residuals ``r`` instead, read as the objective ``sum(r**2)``.
+            Any other output (an array for another strategy, ``None``, a tuple) is an
+            error before the first step. It may simulate, apply forward models and
+            compare with data.
         params: any pytree (a model, a network, a dict). Leaves wrapped in `Param`
             are fitted (through their bound transforms); with no `Param` at all,
             every floating-point array leaf is fitted. Array-valued params (one
@@ -82,10 +113,16 @@ def fit(
             counting the steps of a resumed checkpoint.
         progress: show a progress bar with the current and best loss (on a terminal).
         checkpoint: a file to save the search state to every ``checkpoint_every``
-            steps, at the end and on Ctrl-C (plus a ``.json`` sidecar).
+            steps, at the end and on Ctrl-C (plus a ``.json`` sidecar). Its
+            directory must exist and be writable; that is checked before the first
+            step. A checkpoint holds only numbers (arrays and JSON, no pickle), so
+            loading one never runs code.
         checkpoint_every: steps between checkpoint saves.
-        resume: continue from ``checkpoint`` if it exists; the resumed fit makes the
-            same steps as an uninterrupted one, so it ends at the same parameters.
+        resume: continue from ``checkpoint`` if it exists (if neither it nor its
+            sidecar exists, the fit starts afresh); the resumed fit makes the same
+            steps as an uninterrupted one, so it ends at the same parameters. A
+            checkpoint without its sidecar (or the reverse), or a damaged sidecar,
+            is an error rather than a silent fresh start that would overwrite it.
         callback: ``callback(step, loss, best_loss)`` after every step; return True
             to stop early (status ``"stopped"``).
 
@@ -98,8 +135,17 @@ def fit(
         atol=1e-6)``, ``Nevergrad("CMA")``). A new ``loss`` function (e.g. a new
         ``lambda``) is traced and compiled anew. A NaN/inf loss or gradient never
         enters the search state: the step is rejected (optax, optimistix) or the
-        candidate scored ``+inf`` (nevergrad). Ctrl-C returns the best result so far
-        (status ``"interrupted"``).
+        candidate scored ``+inf`` (nevergrad), and the best finite point so far is
+        kept. A fit in which no loss was finite (or, for optax, no step had a finite
+        gradient) ends with status ``"failed"`` and a ``RuntimeWarning`` that says
+        what happened at step 0. Ctrl-C returns the best result so far (status
+        ``"interrupted"``).
+
+    Raises:
+        ValueError: a trainable `Param` speed or lengths in a `Network` with
+            ``delays="round"`` (its gradient is exactly 0); a loss whose output does
+            not fit the strategy (see ``loss``); a damaged checkpoint on resume.
+        OSError: ``checkpoint`` cannot be written (missing or read-only directory).
     """
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}.")
@@ -107,6 +153,9 @@ def fit(
         raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}.")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=<path> to resume from.")
+    if checkpoint is not None:  # before any step: a bad path must not lose the fit
+        check_output_file(checkpoint, "checkpoint")
+    check_fittable_delays(params)
     diff, static = eqx.partition(params, trainable(params))
     if not any(eqx.is_array(x) for x in jax.tree_util.tree_leaves(diff)):
         raise ValueError(
@@ -159,6 +208,10 @@ def fit(
     best_diff, best_loss = adapter.best(carry)
     if best_diff is None:  # interrupted before the first evaluation
         best_diff = diff
+    failure = _failure(losses, best_loss, adapter.n_accepted(carry), adapter.name)
+    if failure and status != "interrupted" and k > 0:
+        status = "failed"
+        warnings.warn(failure, RuntimeWarning, stacklevel=2)
     return FitResult(
         params=eqx.combine(best_diff, static),
         best_loss=float(best_loss),

@@ -17,6 +17,13 @@ Search space, per trainable `Param`:
 A candidate whose loss is NaN or inf is scored ``+inf`` (nevergrad clips it to its
 largest value); it never becomes the best.
 
+Checkpoints hold no pickle: the carry records, per generation, the candidates asked
+and the losses told, saved as an ``.npz`` of numbers. Resuming builds a fresh
+optimiser from the same seed and replays the generations (ask, check that the
+candidates equal the saved ones, tell the saved losses), which reproduces its state
+exactly without evaluating the loss again. Replay costs nevergrad's own ask/tell
+time, small next to a simulation.
+
 NGOpt under numpy >= 2.4: nevergrad 1.0.x's MetaModel surrogate (which NGOpt picks
 for small, smooth problems) calls ``float()`` on a 1-element array, which numpy 2.4
 refuses with a ``TypeError``. While asking and telling, that one error is turned
@@ -30,7 +37,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import pickle
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -163,6 +169,13 @@ class _Carry:
     optimizer: Any
     best_values: list[np.ndarray] | None
     best_loss: float
+    #: per generation: the candidates asked (population x numbers) and the losses told
+    asked: list[np.ndarray] = dataclasses.field(default_factory=list)
+    told: list[np.ndarray] = dataclasses.field(default_factory=list)
+
+
+def _flat(candidate: Any) -> np.ndarray:
+    return np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in candidate.value])
 
 
 class NevergradAdapter(AbstractAdapter):
@@ -191,26 +204,41 @@ class NevergradAdapter(AbstractAdapter):
         )
         return _Carry(optimizer, None, math.inf)
 
+    def _ask(self, opt: Any) -> list[Any]:
+        with _surrogate_type_errors_fall_back():
+            return [opt.ask() for _ in range(self.population)]
+
+    def _tell(self, opt: Any, cands: list[Any], losses: np.ndarray) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
+            with _surrogate_type_errors_fall_back():
+                for c, v in zip(cands, losses, strict=True):
+                    opt.tell(c, float(v))
+
     def step(self, carry: _Carry) -> tuple[_Carry, list[float], bool]:
         opt = carry.optimizer
-        with _surrogate_type_errors_fall_back():
-            cands = [opt.ask() for _ in range(self.population)]
+        cands = self._ask(opt)
         values = tuple(
             jnp.asarray(np.stack([np.reshape(c.value[i], s) for c in cands]), dtype=self._dtype)
             for i, s in enumerate(self.shapes)
         )
         losses = np.asarray(_batch(self.loss, self.static, self.treedef, self.transforms, values))
         losses = np.where(np.isfinite(losses), losses, np.inf).astype(float)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
-            with _surrogate_type_errors_fall_back():
-                for c, v in zip(cands, losses, strict=True):
-                    opt.tell(c, float(v))
+        self._tell(opt, cands, losses)
+        return self._record(carry, cands, losses), losses.tolist(), False
+
+    def _record(self, carry: _Carry, cands: list[Any], losses: np.ndarray) -> _Carry:
+        """``carry`` after a generation told ``losses``: history and best updated."""
+        asked = [*carry.asked, np.stack([_flat(c) for c in cands])]
+        told = [*carry.told, losses]
         i = int(np.argmin(losses))
-        if losses[i] < carry.best_loss:
-            best = [np.reshape(v, s) for v, s in zip(cands[i].value, self.shapes, strict=True)]
-            carry = _Carry(opt, best, float(losses[i]))
-        return carry, losses.tolist(), False
+        best_values, best_loss = carry.best_values, carry.best_loss
+        if losses[i] < best_loss:
+            best_values = [
+                np.reshape(v, s) for v, s in zip(cands[i].value, self.shapes, strict=True)
+            ]
+            best_loss = float(losses[i])
+        return _Carry(carry.optimizer, best_values, best_loss, asked, told)
 
     def best(self, carry: _Carry) -> tuple[PyTree, float]:
         if carry.best_values is None:
@@ -224,9 +252,33 @@ class NevergradAdapter(AbstractAdapter):
         return jax.tree_util.tree_unflatten(self.treedef, raws), carry.best_loss
 
     def save(self, carry: _Carry, path: str) -> None:
+        """The candidates asked and the losses told, as plain arrays (no pickle)."""
+        dim = sum(int(np.prod(s)) if s else 1 for s in self.shapes)
+        asked = np.stack(carry.asked) if carry.asked else np.zeros((0, self.population, dim))
+        told = np.stack(carry.told) if carry.told else np.zeros((0, self.population))
         with open(path, "wb") as f:
-            pickle.dump(carry, f)
+            np.savez(f, asked=asked, told=told)
 
-    def load(self, path: str, diff: PyTree) -> _Carry:
-        with open(path, "rb") as f:
-            return pickle.load(f)
+    def load(self, path: str, diff: PyTree, meta: dict[str, Any]) -> _Carry:
+        """Rebuild the optimiser by replaying the saved generations: the same seed asks
+        the same candidates, which are told the saved losses (no loss is evaluated).
+        Candidates that differ from the saved ones (another nevergrad version or
+        optimiser) are an error."""
+        with np.load(path, allow_pickle=False) as f:
+            asked, told = np.asarray(f["asked"], float), np.asarray(f["told"], float)
+        if told.ndim != 2 or told.shape[1] != self.population or len(asked) != len(told):
+            raise ValueError(
+                f"it holds {told.shape} losses for a population of {self.population}"
+            )
+        carry = self.init(diff)
+        for g in range(len(told)):
+            cands = self._ask(carry.optimizer)
+            again = np.stack([_flat(c) for c in cands])
+            if again.shape != asked[g].shape or not np.array_equal(again, asked[g]):
+                raise ValueError(
+                    f"replaying generation {g + 1}, nevergrad asked other candidates than "
+                    "the saved ones (another optimiser, seed, bounds or nevergrad version)"
+                )
+            self._tell(carry.optimizer, cands, told[g])
+            carry = self._record(carry, cands, told[g])
+        return carry

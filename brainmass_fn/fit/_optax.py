@@ -41,6 +41,7 @@ class _Carry(eqx.Module):
     last_ok: PyTree
     best_diff: PyTree
     best_loss: Array
+    accepted: Array  # steps whose loss and gradient were finite
 
 
 @eqx.filter_jit
@@ -61,6 +62,7 @@ def _step(
         last_ok=select(ok, carry.diff, carry.last_ok),
         best_diff=select(improved, carry.diff, carry.best_diff),
         best_loss=jnp.where(improved, value, carry.best_loss),
+        accepted=carry.accepted + ok.astype(carry.accepted.dtype),
     )
     return new, value
 
@@ -76,7 +78,7 @@ class OptaxAdapter(AbstractAdapter):
 
     def init(self, diff: PyTree) -> _Carry:
         inf = jnp.asarray(jnp.inf, dtype=jnp.result_type(float))
-        return _Carry(diff, self.strategy.init(diff), diff, diff, inf)
+        return _Carry(diff, self.strategy.init(diff), diff, diff, inf, jnp.zeros((), jnp.int32))
 
     def step(self, carry: _Carry) -> tuple[_Carry, list[float], bool]:
         carry, value = _step(self.loss, self.key, self.static, carry)
@@ -86,8 +88,13 @@ class OptaxAdapter(AbstractAdapter):
         # the objective at the final iterate, from the compiled step (new state unused)
         _, value = _step(self.loss, self.key, self.static, carry)
         if np.isfinite(float(value)) and float(value) < float(carry.best_loss):
-            carry = _Carry(carry.diff, carry.opt_state, carry.last_ok, carry.diff, value)
+            carry = _Carry(
+                carry.diff, carry.opt_state, carry.last_ok, carry.diff, value, carry.accepted
+            )
         return carry, [float(value)]
+
+    def n_accepted(self, carry: _Carry) -> int:
+        return int(carry.accepted)
 
     def best(self, carry: _Carry) -> tuple[PyTree, float]:
         return carry.best_diff, float(carry.best_loss)

@@ -5,7 +5,7 @@ inside ``optimistix.minimise``) from Python, one jitted step per call, so that t
 progress bar, Ctrl-C, checkpoints and NaN rejection work as for optax.
 
 - Minimisers (``BFGS``, ``NonlinearCG``, ``NelderMead``, ...) minimise the scalar
-  objective (``sum(r**2)`` if the loss returns residuals).
+  loss (a loss that returns an array is an error).
 - Least-squares solvers (``LevenbergMarquardt``, ``GaussNewton``, ``Dogleg``, ...)
   need a loss that returns the residual array ``r``; they minimise ``sum(r**2)``.
 

@@ -72,7 +72,9 @@ class FitResult:
             evaluation counts as one.
         wall_time: seconds spent, compilation included (summed over resumed runs).
         status: ``"completed"``, ``"converged"`` (the solver's own tolerances were
-            met), ``"stopped"`` (the callback asked), or ``"interrupted"`` (Ctrl-C).
+            met), ``"stopped"`` (the callback asked), ``"interrupted"`` (Ctrl-C), or
+            ``"failed"`` (no finite loss, or no step accepted: ``params`` are the
+            initial ones; a warning says why).
         strategy: a short name of the search strategy.
         steps: steps (iterations, generations) made.
     """

@@ -8,7 +8,9 @@ A node model is an immutable `equinox.Module` whose fields are its parameters
 - ``input`` has shape ``(len(input_names), *nodes)`` (or broadcasts to it): the
   external drive plus, in a network, the coupling term, added to the equations of
   the variables named in ``input_names``.
-- ``coupled_names`` are the variables a network reads from each node for coupling.
+- ``coupled_names`` are the variables a network reads from each node for coupling;
+  ``coupling_targets`` the input variables the coupling is added to (default: the
+  same names).
 - ``initial_state(nodes)`` is a sensible default start.
 """
 
@@ -55,6 +57,14 @@ class AbstractNeuralMass(eqx.Module):
     @abc.abstractmethod
     def default_state(self) -> tuple[float, ...]:
         """One default initial value per state variable."""
+
+    @property
+    def coupling_targets(self) -> tuple[str, ...]:
+        """Input variables a network adds the coupling of ``coupled_names`` to, one per
+        coupled variable; the peer's convention. Default: the coupled variables
+        themselves. A model whose peer couples elsewhere overrides this with a
+        ``ClassVar`` (e.g. `MontbrioPazoRoxin`: coupled ``r``, target ``v``)."""
+        return tuple(self.coupled_names)
 
     # ---- derived helpers; subclasses do not override these ----
 

@@ -62,11 +62,16 @@ CROSS_CHECKS: dict[str, str] = {
     "limits. TVB's `WilsonCowan` is a different parametrisation (not compared).",
     "MontbrioPazoRoxin": "TVB 2.10 `MontbrioPazoRoxin` (Heun, vector field); closed-form "
     "fixed point at J = 0. TVB adds its coupling (cr c_r + cv c_V) to dV/dt only: "
-    "pass it as our v input row.",
+    "our v input row, where a `Network` puts the coupling of r by default; a network "
+    "run matches a TVB-convention Euler reference.",
     "CoombesByrne": "TVB 2.10 `CoombesByrne` (Heun, vector field); reduction to the "
-    "J = 0 QIF fixed point and alpha-synapse eigenvalues at kappa = 0.",
+    "J = 0 QIF fixed point and alpha-synapse eigenvalues at kappa = 0. TVB adds the "
+    "coupling of r to dV/dt, as a `Network` does by default.",
     "JansenRit": "TVB 2.10 `JansenRit` (Heun, vector field); closed-form PSP kernels, "
-    "fixed-point equations. Jansen & Rit (1995) use seconds; TVB and we use ms.",
+    "fixed-point equations. Jansen & Rit (1995) use seconds; TVB and we use ms. TVB "
+    "couples S(y1 - y2) into y4 (`SigmoidalJansenRit`), which a `Network` cannot "
+    "express yet: build it with coupled=(\"y1\",), targets=(\"y4\",) or pass the "
+    "coupling as input.",
     "ReducedWongWang": "TVB 2.10 `ReducedWongWang` (Heun, vector field); fixed-point "
     "relation, transfer function's removable singularity.",
     "WongWangDeco": "TVB 2.10 `ReducedWongWangExcInh` (Heun, vector field; TVB uses Hz "
@@ -104,6 +109,7 @@ class ModelInfo:
     state_names: tuple[str, ...]
     input_names: tuple[str, ...]
     coupled_names: tuple[str, ...]
+    coupling_targets: tuple[str, ...]
     parameters: tuple[ParameterInfo, ...]
     cross_checks: str = ""
 
@@ -116,6 +122,14 @@ class ModelInfo:
     def units(self) -> dict[str, str]:
         """Canonical unit of each parameter."""
         return {p.name: p.unit for p in self.parameters}
+
+
+def _targets(cls: type[AbstractNeuralMass]) -> tuple[str, ...]:
+    """``coupling_targets`` read from the class (a ClassVar, or the default property);
+    empty when they are not input variables (no default `Network` coupling)."""
+    targets = cls.coupling_targets
+    targets = tuple(targets) if isinstance(targets, tuple) else tuple(cls.coupled_names)
+    return targets if set(targets) <= set(cls.input_names) else ()
 
 
 def _info(cls: type[AbstractNeuralMass]) -> ModelInfo:
@@ -133,6 +147,7 @@ def _info(cls: type[AbstractNeuralMass]) -> ModelInfo:
         state_names=tuple(cls.state_names),
         input_names=tuple(cls.input_names),
         coupled_names=tuple(cls.coupled_names),
+        coupling_targets=_targets(cls),
         parameters=params,
         cross_checks=CROSS_CHECKS.get(cls.__name__, ""),
     )
@@ -175,22 +190,27 @@ def model_table() -> str:
         "(Heun or Euler, dt = 0.1 ms), trajectories of 1 s agree to < 1e-6 relative,",
         "and TVB's vector fields at random states and inputs to ~1e-12.",
         "",
-        "| model | state | input into | coupled through | summary |",
-        "| --- | --- | --- | --- | --- |",
+        "| model | state | input into | coupled through | coupling into | summary |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     infos = available()
     for info in infos.values():
         lines.append(
             f"| `{info.name}` | {', '.join(info.state_names)} | "
             f"{', '.join(info.input_names)} | {', '.join(info.coupled_names)} | "
-            f"{info.summary} |"
+            f"{', '.join(info.coupling_targets) or 'none'} | {info.summary} |"
         )
     for info in infos.values():
         lines += ["", f"## {info.name}", "", info.summary, ""]
         lines += [
             f"State: {', '.join(info.state_names)}; input into "
             f"{', '.join(info.input_names)}; coupled through "
-            f"{', '.join(info.coupled_names)}.",
+            f"{', '.join(info.coupled_names)}"
+            + (
+                f", into {', '.join(info.coupling_targets)} (a `Network`'s default)."
+                if info.coupling_targets
+                else "; a `Network` has no default coupling target (see below)."
+            ),
             "",
         ]
         if info.cross_checks:

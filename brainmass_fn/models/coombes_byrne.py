@@ -34,7 +34,7 @@ class CoombesByrne(AbstractNeuralMass):
     Time is measured in units of the QIF membrane time constant, taken as 1 ms
     (so rates are in 1/ms); ``V`` and ``v_syn`` are in units of the QIF voltage
     scale (dimensionless). The input ``u`` (coupling and drive) is added to the
-    ``V`` equation; a network couples through ``r``, as TVB does.
+    ``V`` equation; a network couples through ``r`` into ``V``, as TVB does.
 
     Parameters (defaults are TVB 2.10's ``CoombesByrne``):
         delta: half-width of the Lorentzian excitability distribution (0.5).
@@ -64,6 +64,7 @@ class CoombesByrne(AbstractNeuralMass):
     state_names: ClassVar[tuple[str, ...]] = ("r", "V", "g", "q")
     input_names: ClassVar[tuple[str, ...]] = ("V",)
     coupled_names: ClassVar[tuple[str, ...]] = ("r",)
+    coupling_targets: ClassVar[tuple[str, ...]] = ("V",)
 
     def vector_field(
         self,

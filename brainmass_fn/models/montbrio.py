@@ -26,8 +26,10 @@ class MontbrioPazoRoxin(AbstractNeuralMass):
     default parameters (``eta = -5``, ``J = 15``, ``Delta = 1``, ``tau = 1 ms``) the
     node rests at a stable low-activity focus; in a bistable range of ``eta`` a
     high-activity focus coexists. Input ``u`` is added to both equations (scaled by
-    ``1/tau``, so it is a rate of change in ``tau`` units); a network couples
-    through ``r``, as TVB's ``MontbrioPazoRoxin`` (with ``cr = 1``, ``cv = 0``).
+    ``1/tau``, so it is a rate of change in ``tau`` units). A `Network` reads ``r``
+    and adds the coupling to the ``v`` equation, as TVB's ``MontbrioPazoRoxin`` (its
+    ``c_r`` term with ``cr = 1``, ``cv = 0``: ``tau dV/dt = ... + c_r``); pass
+    ``targets=("r",)`` to drive the rate equation instead.
 
     Parameters:
         tau: membrane time constant, ms (1.0).
@@ -48,6 +50,7 @@ class MontbrioPazoRoxin(AbstractNeuralMass):
     state_names: ClassVar[tuple[str, ...]] = ("r", "v")
     input_names: ClassVar[tuple[str, ...]] = ("r", "v")
     coupled_names: ClassVar[tuple[str, ...]] = ("r",)
+    coupling_targets: ClassVar[tuple[str, ...]] = ("v",)
 
     def vector_field(
         self,

@@ -41,17 +41,59 @@ def save_checkpoint(directory: str | os.PathLike, arrays: PyTree, meta: dict[str
             old.unlink(missing_ok=True)
 
 
+_KEYS = ("epoch", "best_epoch", "bad_epochs", "best_score", "history", "state_file")
+
+
+def _read_meta(directory: Path) -> dict[str, Any]:
+    meta_path = directory / _META
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"checkpoint {str(meta_path)!r} is not valid JSON ({err}); it may be truncated. "
+            "Restore it, or pass a new checkpoint directory to start afresh."
+        ) from None
+    missing = [k for k in _KEYS if not isinstance(meta, dict) or k not in meta]
+    if missing:
+        raise ValueError(
+            f"checkpoint {str(meta_path)!r} lacks {missing}; it is damaged or was not "
+            "written by brainmass_fn.train. Pass a new checkpoint directory to start afresh."
+        )
+    return meta
+
+
 def load_checkpoint(
     directory: str | os.PathLike, like: PyTree
 ) -> tuple[PyTree, dict[str, Any]] | None:
-    """``(arrays, meta)`` from ``directory``, with ``like`` as the structure; None if empty."""
+    """``(arrays, meta)`` from ``directory``, with ``like`` as the structure; None if it
+    holds no checkpoint. State files without ``meta.json``, a damaged ``meta.json`` or
+    a missing state file are errors (a fresh start would overwrite them)."""
     directory = Path(directory)
     meta_path = directory / _META
     if not meta_path.exists():
+        states = sorted(p.name for p in directory.glob("state-*.eqx"))
+        if states:
+            raise ValueError(
+                f"checkpoint directory {str(directory)!r} holds {states} but no {_META}, "
+                "so the run cannot be resumed (the epoch count and history are lost). "
+                "Restore it, or pass a new checkpoint directory to start afresh."
+            )
         return None
-    meta = json.loads(meta_path.read_text())
+    meta = _read_meta(directory)
+    name = str(meta["state_file"])
+    if Path(name).name != name or not name.startswith("state-"):
+        raise ValueError(
+            f"checkpoint {str(meta_path)!r} names the state file {name!r}, which is not a "
+            "file of this directory; it was not written by brainmass_fn.train."
+        )
+    state = directory / name
+    if not state.is_file():
+        raise ValueError(
+            f"checkpoint {str(meta_path)!r} names the state file {meta['state_file']!r}, "
+            "which is missing. Restore it, or pass a new checkpoint directory."
+        )
     try:
-        arrays = eqx.tree_deserialise_leaves(directory / meta["state_file"], like)
+        arrays = eqx.tree_deserialise_leaves(state, like)
     except (ValueError, RuntimeError, OSError) as err:
         raise ValueError(
             f"checkpoint {directory} does not match this model or optimiser ({err}); "

@@ -70,7 +70,8 @@ class TrainResult:
         best_score: the monitored value at ``best_epoch``.
         epochs_run: number of completed epochs (including resumed ones).
         wall_time: seconds spent in this call, compilation included.
-        status: ``"completed"``, ``"early_stopped"`` or ``"interrupted"`` (Ctrl-C).
+        status: ``"completed"``, ``"early_stopped"``, ``"interrupted"`` (Ctrl-C) or
+            ``"failed"`` (no step accepted, or the monitored value never finite).
         monitor: the name of the monitored history entry, e.g. ``"val_loss"``.
     """
 

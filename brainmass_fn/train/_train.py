@@ -17,6 +17,8 @@ import optax
 from jaxtyping import PRNGKeyArray, PyTree
 from tqdm.auto import tqdm
 
+from .._paths import check_output_dir
+from ..network import check_fittable_delays
 from ..params import is_param, resolve, trainable
 from ._checkpoint import history_from_json, history_to_json, load_checkpoint, save_checkpoint
 from ._data import as_dataset, epoch_batches, n_samples, take
@@ -70,6 +72,30 @@ def _evaluate_all(
     return {k: v / n for k, v in sums.items()}
 
 
+def _failure(history: dict[str, list[float]], monitor: str, n_batches: int) -> str:
+    """Why a run learnt nothing (no accepted step, or a monitor never finite); '' if
+    it did or if no epoch ran."""
+    skipped = history["skipped_steps"]
+    if not skipped:
+        return ""
+    if all(s == n_batches for s in skipped):
+        return (
+            f"train failed: every one of the {int(sum(skipped))} steps was rejected for a "
+            "NaN or inf loss or gradient, from the first step of epoch 1 (step 0, the "
+            "initial model), so the model was not trained (status 'failed'). Evaluate "
+            "loss_fn(model, *batch) and its gradient at the start: NaN inputs, a "
+            "simulation that diverges, or log/sqrt/division at 0 give NaN."
+        )
+    if not any(np.isfinite(v) for v in history[monitor]):
+        return (
+            f"train failed: the monitored {monitor!r} was NaN or inf after every epoch, "
+            "from epoch 1 on, so no model could be picked as the best and the initial "
+            "model is returned (status 'failed'). Check the validation data and the "
+            "metric for NaN."
+        )
+    return ""
+
+
 def train(
     model: PyTree,
     loss_fn: Callable[..., Any],
@@ -118,7 +144,9 @@ def train(
         checkpoint: a directory; the run state is written there every
             ``checkpoint_every`` epochs and at the end, and a run started with a
             directory that holds a checkpoint resumes from it (same key, batch size
-            and data size required).
+            and data size required). The directory is created and checked writable
+            before the first step. A state file without its ``meta.json``, or a
+            damaged ``meta.json``, is an error, not a fresh start over it.
         filter_spec: which leaves to train (an ``eqx.partition`` filter spec or a
             callable on leaves). Default: `brainmass_fn.trainable` (the raw values of
             trainable `Param` leaves; or every float array if the model has no
@@ -129,8 +157,11 @@ def train(
     Returns:
         A `TrainResult`: best and final model (structure of ``model``, `Param`
         leaves kept), per-epoch history, best epoch, status. A step whose loss or
-        gradient is not finite is skipped (counted in ``history["skipped_steps"]``);
-        Ctrl-C (KeyboardInterrupt) stops and returns the best model so far.
+        gradient is not finite is skipped (counted in ``history["skipped_steps"]``)
+        and the best model so far is kept; a run in which every step was skipped, or
+        whose monitored value was never finite, ends with status ``"failed"`` and a
+        ``RuntimeWarning`` saying so. Ctrl-C (KeyboardInterrupt) stops and returns
+        the best model so far.
     """
     start_time = time.perf_counter()
     if not isinstance(strategy, optax.GradientTransformation):
@@ -155,6 +186,9 @@ def train(
         val_data = as_dataset(val_data, "val_data")
         val_batch_size = _positive_int(val_batch_size or batch_size, "val_batch_size")
     rule, stopping = _stopping_rule(early_stopping)
+    if checkpoint is not None:  # before any step: a bad path must not lose the run
+        check_output_dir(checkpoint, "checkpoint")
+    check_fittable_delays(model)
 
     if filter_spec is None:
         filter_spec = trainable(model)
@@ -287,6 +321,10 @@ def train(
         status = "interrupted"
     finally:
         bar.close()
+    failure = _failure(history, monitor, n_batches)
+    if failure and status != "interrupted":
+        status = "failed"
+        warnings.warn(failure, RuntimeWarning, stacklevel=2)
     return TrainResult(
         model=eqx.combine(best_diff, static),
         final_model=eqx.combine(diff, static),
