@@ -7,6 +7,7 @@ ones used every day.
 """
 
 from . import (
+    control,
     coupling,
     data,
     delays,
@@ -105,6 +106,7 @@ __all__ = [
     "bold",
     "bold_times",
     "check_gradient",
+    "control",
     "coupling",
     "data",
     "delay_steps",
