@@ -15,6 +15,8 @@ The pure functions take the per-edge delayed values as an ``(N, N)`` array
   ``Sigmoidal``)
 - `kuramoto`:   ``K * sum_j C_ij sin(xd_ij - x_i(t))`` (Kuramoto 1984; with delays,
   Yeung & Strogatz 1999)
+- `SigmoidalJansenRit`: ``K a sum_j C_ij S(y1_j - y2_j)(t - tau_ij)``, two coupled
+  variables into one input (TVB's ``SigmoidalJansenRit``, the default of `JansenRit`)
 
 A `Network` does not form the ``(N, N)`` array. Every coupling here factors as
 ``K * post(sum_j C_ij pre(x_j)(t - tau_ij), x_i(t), sum_j C_ij)`` with ``pre`` a
@@ -46,6 +48,7 @@ __all__ = [
     "Diffusive",
     "Sigmoidal",
     "Kuramoto",
+    "SigmoidalJansenRit",
     "get_coupling",
 ]
 
@@ -139,6 +142,11 @@ class AbstractCoupling(eqx.Module):
         """Channels ``pre`` produces from ``n_coupled`` variables."""
         return n_coupled
 
+    def n_outputs(self, n_coupled: int) -> int:
+        """Inputs ``post`` produces (one coupling target each) from ``n_coupled``
+        variables."""
+        return n_coupled
+
 
 class Linear(AbstractCoupling):
     """`linear` coupling: ``K * sum_j C_ij x_j(t - tau_ij)``."""
@@ -192,12 +200,45 @@ class Kuramoto(AbstractCoupling):
         return 2 * n_coupled
 
 
+class SigmoidalJansenRit(AbstractCoupling):
+    r"""TVB's ``SigmoidalJansenRit``: the sources' firing rate from their pyramidal
+    potential ``v = y1 - y2`` (mV), ``pre = cmin + (cmax - cmin) / (1 + exp(r
+    (midpoint - v)))`` (1/ms), summed over the weighted, delayed edges and scaled by
+    ``a``: ``K a sum_j C_ij pre_j``, one input (the pyramidal cells' excitatory
+    input ``y4`` of `JansenRit`) from two coupled variables ``(y1, y2)``.
+
+    Defaults are TVB 2.10's: ``cmin = 0``, ``cmax = 2 * 0.0025`` 1/ms, ``midpoint =
+    6.0`` mV, ``r = 0.56`` 1/mV, ``a = 1``. References: Jansen & Rit (1995); Sanz Leon
+    et al. (2013).
+    """
+
+    cmin: Float[Array, ""] = canonical_field(0.0, "1/ms", "cmin")
+    cmax: Float[Array, ""] = canonical_field(0.005, "1/ms", "cmax")
+    midpoint: Float[Array, ""] = canonical_field(6.0, "mV", "midpoint")
+    r: Float[Array, ""] = canonical_field(0.56, "1/mV", "r")
+    a: Float[Array, ""] = canonical_field(1.0, name="a")
+
+    def pre(self, x):
+        v = x[0:1] - x[1:2]
+        return self.cmin + (self.cmax - self.cmin) * jax.nn.sigmoid(self.r * (v - self.midpoint))
+
+    def post(self, summed, x, rowsum):
+        return self.a * summed
+
+    def n_channels(self, n_coupled: int) -> int:
+        return 1
+
+    def n_outputs(self, n_coupled: int) -> int:
+        return 1
+
+
 _BY_NAME = {
     "linear": Linear,
     "additive": Linear,
     "diffusive": Diffusive,
     "sigmoidal": Sigmoidal,
     "kuramoto": Kuramoto,
+    "sigmoidal_jansen_rit": SigmoidalJansenRit,
 }
 
 

@@ -152,7 +152,9 @@ class Network(AbstractNeuralMass):
         speed: conduction speed, mm/ms (> 0); needed with ``lengths``.
         K: global coupling strength (may be a `Param`).
         coupling: a name (``"linear"``, ``"diffusive"``, ``"sigmoidal"``,
-            ``"kuramoto"``) or an `AbstractCoupling`.
+            ``"kuramoto"``, ``"sigmoidal_jansen_rit"``) or an `AbstractCoupling`;
+            default the node's ``default_coupling`` (``"linear"`` for most models,
+            TVB's ``SigmoidalJansenRit`` for `JansenRit`).
         noise: an `AbstractNoise` (`AdditiveNoise`, `OUNoise`) or ``None``.
         coupled: state variables read from the sources (default ``node.coupled_names``).
         targets: input variables that receive the coupling; default
@@ -195,7 +197,7 @@ class Network(AbstractNeuralMass):
         lengths: ArrayLike | Any | None = None,
         speed: float | Any | None = None,
         K: float | Any = 1.0,
-        coupling: str | AbstractCoupling = "linear",
+        coupling: str | AbstractCoupling | None = None,
         noise: AbstractNoise | None = None,
         *,
         coupled: tuple[str, ...] | None = None,
@@ -276,9 +278,12 @@ class Network(AbstractNeuralMass):
                     f"coupling target {name!r} is not an input variable of "
                     f"{type(node).__name__}; choose from {node.input_names}."
                 )
-        if len(targets) != len(coupled):
+        coupling_fn = get_coupling(node.default_coupling if coupling is None else coupling)
+        n_out = coupling_fn.n_outputs(len(coupled))
+        if len(targets) != n_out:
             raise ValueError(
-                f"targets {targets} must name one input variable per coupled variable {coupled}."
+                f"targets {targets} must name {n_out} input variable(s): the "
+                f"{type(coupling_fn).__name__} coupling of {coupled} gives {n_out} input(s)."
             )
         if noise is not None and not isinstance(noise, AbstractNoise):
             raise TypeError(f"noise must be an AbstractNoise or None, got {type(noise).__name__}.")
@@ -299,7 +304,7 @@ class Network(AbstractNeuralMass):
             self.lengths = lengths if is_param(lengths) else _float_array(length_np)
         self.speed = _float_array(speed) if speed is not None else _float_array(1.0)
         self.K = _float_array(K)
-        self.coupling = get_coupling(coupling)
+        self.coupling = coupling_fn
         self.noise = noise
         self.coupled = coupled
         self.targets = targets

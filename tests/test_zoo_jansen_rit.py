@@ -90,3 +90,39 @@ def test_gradient_wrt_every_parameter_matches_finite_differences():
             min_abs=1e-8,
             rtol=1e-5,
         )
+
+
+def test_network_couples_sigmoid_of_y1_minus_y2_into_y4_as_tvb():
+    # TVB: lrc_i = a sum_j C_ij (cmin + (cmax - cmin) / (1 + exp(r (midpoint - (y1_j -
+    # y2_j))))) enters dy4 next to mu; a hand-written Euler run in that convention
+    with jax.enable_x64(True):
+        rng = np.random.default_rng(1)
+        w = rng.uniform(0.0, 1.0, (3, 3)) * (1 - np.eye(3))
+        node = bm.models.JansenRit(mu=0.09)
+        net = bm.Network(node, w, K=1.0)
+        assert net.targets == ("y4",) and isinstance(net.coupling, bm.coupling.SigmoidalJansenRit)
+        y = np.tile(np.array([0.1, 15.0, 10.0, 0.0, 0.0, 0.0])[:, None], (1, 3))
+        y[1] += np.array([0.0, 3.0, -4.0])
+        ours = bm.simulate(net, 50.0, 0.1, y0=jnp.asarray(y), solver="euler")
+
+        def s(v, nu_max=0.0025, r=0.56, v0=5.52):
+            return 2 * nu_max / (1 + np.exp(r * (v0 - v)))
+
+        A, B, a, b, J, mu = 3.25, 22.0, 0.1, 0.05, 135.0, 0.09
+        for _ in range(500):
+            y0, y1, y2, y3, y4, y5 = y
+            lrc = w @ (0.005 / (1 + np.exp(0.56 * (6.0 - (y1 - y2)))))
+            dy = np.stack(
+                [
+                    y3,
+                    y4,
+                    y5,
+                    A * a * s(y1 - y2) - 2 * a * y3 - a**2 * y0,
+                    A * a * (mu + 0.8 * J * s(J * y0) + lrc) - 2 * a * y4 - a**2 * y1,
+                    B * b * 0.25 * J * s(0.25 * J * y0) - 2 * b * y5 - b**2 * y2,
+                ]
+            )
+            y = y + 0.1 * dy
+        np.testing.assert_allclose(ours.ys[-1], y, rtol=1e-10, atol=1e-10)
+        uncoupled = bm.simulate(bm.Network(node, 0 * w), 50.0, 0.1, y0=ours.ys[0], solver="euler")
+        assert np.max(np.abs(np.asarray(uncoupled.ys[-1] - ours.ys[-1]))) > 1e-2

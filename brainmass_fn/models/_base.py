@@ -66,6 +66,12 @@ class AbstractNeuralMass(eqx.Module):
         ``ClassVar`` (e.g. `MontbrioPazoRoxin`: coupled ``r``, target ``v``)."""
         return tuple(self.coupled_names)
 
+    @property
+    def default_coupling(self) -> str:
+        """The coupling a `Network` uses unless told otherwise (a name in
+        `brainmass_fn.coupling`); the peer's convention. Default ``"linear"``."""
+        return "linear"
+
     # ---- derived helpers; subclasses do not override these ----
 
     @classmethod

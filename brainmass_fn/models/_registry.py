@@ -68,10 +68,9 @@ CROSS_CHECKS: dict[str, str] = {
     "J = 0 QIF fixed point and alpha-synapse eigenvalues at kappa = 0. TVB adds the "
     "coupling of r to dV/dt, as a `Network` does by default.",
     "JansenRit": "TVB 2.10 `JansenRit` (Heun, vector field); closed-form PSP kernels, "
-    "fixed-point equations. Jansen & Rit (1995) use seconds; TVB and we use ms. TVB "
-    "couples S(y1 - y2) into y4 (`SigmoidalJansenRit`), which a `Network` cannot "
-    "express yet: build it with coupled=(\"y1\",), targets=(\"y4\",) or pass the "
-    "coupling as input.",
+    "fixed-point equations. Jansen & Rit (1995) use seconds; TVB and we use ms. A "
+    "`Network` couples S(y1 - y2) of the sources into y4 by default (TVB's "
+    "`SigmoidalJansenRit`); a 3-node network matches a TVB-convention Euler run.",
     "ReducedWongWang": "TVB 2.10 `ReducedWongWang` (Heun, vector field); fixed-point "
     "relation, transfer function's removable singularity.",
     "WongWangDeco": "TVB 2.10 `ReducedWongWangExcInh` (Heun, vector field; TVB uses Hz "

@@ -38,9 +38,10 @@ class JansenRit(AbstractNeuralMass):
     pyramidal cells, the excitatory and the inhibitory input to them; ``y3..y5``
     their time derivatives (mV/ms). The EEG-like output is ``y1 - y2``
     (`JansenRit.eeg`). The input ``u`` (pulse density, 1/ms) adds to the
-    pyramidal cells' excitatory input, next to ``mu``. A network reads ``y1`` and
-    ``y2`` and should pass ``S(y1 - y2)`` of the other nodes (TVB's
-    ``SigmoidalJansenRit`` coupling) as ``u``.
+    pyramidal cells' excitatory input, next to ``mu``. A `Network` reads ``y1`` and
+    ``y2`` of the sources and adds ``K a sum_j C_ij S(y1_j - y2_j)`` to ``u`` (TVB's
+    ``SigmoidalJansenRit`` coupling, `brainmass_fn.coupling.SigmoidalJansenRit`, the
+    default for this model).
 
     Parameters (defaults are TVB 2.10's ``JansenRit``; times in ms):
         a_amp: ``A``, maximal excitatory PSP amplitude, mV (3.25).
@@ -80,6 +81,9 @@ class JansenRit(AbstractNeuralMass):
     state_names: ClassVar[tuple[str, ...]] = ("y0", "y1", "y2", "y3", "y4", "y5")
     input_names: ClassVar[tuple[str, ...]] = ("y4",)
     coupled_names: ClassVar[tuple[str, ...]] = ("y1", "y2")
+    #: TVB's network convention: ``S(y1 - y2)`` of the sources into ``y4``
+    coupling_targets: ClassVar[tuple[str, ...]] = ("y4",)  # type: ignore[misc]
+    default_coupling: ClassVar[str] = "sigmoidal_jansen_rit"  # type: ignore[misc]
 
     def sigmoid(self, v: Float[Array, " *nodes"]) -> Float[Array, " *nodes"]:
         """The model's potential-to-rate sigmoid ``S(v)``, 1/ms."""
