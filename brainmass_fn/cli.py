@@ -48,17 +48,26 @@ def _quantity(value: str, unit: str, what: str) -> float:
     from .units import ureg
 
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         pass
+    else:
+        return _finite(number, value, what)
     try:
         q = ureg.Quantity(value)
-        return float(q.to(unit).magnitude)
+        number = float(q.to(unit).magnitude)
     except Exception as err:  # pint raises several types
         raise CLIError(
             f"{what}: cannot read {value!r} as a quantity in {unit} ({err}); write e.g. "
             f"'{what} 300 s' or a bare number in {unit}."
         ) from None
+    return _finite(number, value, what)
+
+
+def _finite(number: float, value: str, what: str) -> float:
+    if not np.isfinite(number):
+        raise CLIError(f"{what}: {value!r} is not a finite number; give a finite value.")
+    return number
 
 
 def _param_pairs(pairs: Sequence[str] | None) -> dict[str, float]:
@@ -69,9 +78,11 @@ def _param_pairs(pairs: Sequence[str] | None) -> dict[str, float]:
             if not sep:
                 raise ValueError
             out[name.strip()] = float(value)
+            if not np.isfinite(out[name.strip()]):
+                raise ValueError
         except ValueError:
             raise CLIError(
-                f"--param {pair!r}: write NAME=VALUE with a number, e.g. --param a=-0.01."
+                f"--param {pair!r}: write NAME=VALUE with a finite number, e.g. --param a=-0.01."
             ) from None
     return out
 
@@ -150,7 +161,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _connectome(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
-    from .data import available_connectomes, load_connectome
+    from .data import available_connectomes, load_connectome, read_connectome_npz
 
     if spec.lower() in available_connectomes():
         data = load_connectome(spec)
@@ -161,19 +172,29 @@ def _connectome(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
             f"--connectome {spec!r}: give a shipped name {available_connectomes()} or an .npz "
             "file with arrays 'weights' (N, N) and optionally 'lengths' (N, N, mm)."
         )
-    if not path.exists():
-        raise CLIError(f"--connectome: file {path} not found.")
     try:
-        with np.load(path) as raw:
-            if "weights" not in raw:
-                raise CLIError(
-                    f"--connectome {path}: no array 'weights' in it (found {sorted(raw.files)}); "
-                    "save it with np.savez(path, weights=W, lengths=L)."
-                )
-            lengths = np.asarray(raw["lengths"]) if "lengths" in raw else None
-            return np.asarray(raw["weights"]), lengths
-    except (OSError, ValueError) as err:
-        raise CLIError(f"--connectome {path}: not a readable .npz file ({err}).") from None
+        return read_connectome_npz(path)
+    except (FileNotFoundError, ValueError) as err:
+        raise CLIError(f"--connectome: {err}") from None
+
+
+def _warn_zero_lags(weights: np.ndarray, lengths: np.ndarray, speed: float, dt: float) -> None:
+    """Warn about delayed edges whose lag rounds to 0 steps (they act instantly)."""
+    from .delays import delay_steps
+
+    if not speed > 0:
+        return  # Network names the bad speed
+    delayed = (weights != 0) & (lengths > 0)
+    instant = delayed & (delay_steps(lengths, speed, dt) == 0)
+    if np.any(instant):
+        shortest = float(lengths[delayed].min())
+        print(
+            f"warning: {int(instant.sum())} of {int(delayed.sum())} delayed edges have delays "
+            f"shorter than dt/2 = {dt / 2:g} ms (lengths < {speed * dt / 2:.3g} mm at "
+            f"{speed:g} mm/ms) and act without delay; for every edge to be delayed, lower "
+            f"--dt below {2 * shortest / speed:.3g} ms.",
+            file=sys.stderr,
+        )
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -183,7 +204,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from .models import get as get_model
     from .network import Network
     from .noise import AdditiveNoise
-    from .simulate import simulate
+    from .simulate import SimulationDiverged, simulate
 
     out = _check_output(args.output, args.force, ".npz")
     duration = _quantity(args.duration, "ms", "--duration")
@@ -207,6 +228,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             f"--param: {cls.__name__} has no parameter among {sorted(params)}; see "
             f"'{PROG} models --model {cls.__name__}'."
         ) from None
+    if tr is not None and args.bold_signal not in cls.state_names:
+        raise CLIError(
+            f"--bold-signal {args.bold_signal!r} is not a state variable of {cls.__name__}; "
+            f"choose one of {list(cls.state_names)}."
+        )
+    if not (np.isfinite(args.noise) and args.noise >= 0):
+        raise CLIError(
+            f"--noise must be a finite sigma >= 0 (state units/sqrt(ms)), got {args.noise}; "
+            "pass 0 for a deterministic run."
+        )
     noise = AdditiveNoise(sigma=args.noise) if args.noise > 0 else None
     if args.connectome.lower() == "none":
         model, kwargs = node, {"noise": noise}
@@ -215,8 +246,21 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     else:
         weights, lengths = _connectome(args.connectome)
         speed = None if args.speed is None else _quantity(args.speed, "mm/ms", "--speed")
+        if speed is not None and lengths is None:
+            raise CLIError(
+                f"--speed {args.speed}: the connectome {args.connectome!r} has no tract lengths, "
+                "so there are no delays to scale; drop --speed or add lengths to the file."
+            )
         if speed is None:
+            if lengths is not None and np.any(lengths > 0):
+                print(
+                    "note: the connectome's tract lengths are not used (no --speed: no "
+                    "delays); pass e.g. --speed '10 m/s' for conduction delays.",
+                    file=sys.stderr,
+                )
             lengths = None
+        else:
+            _warn_zero_lags(weights, lengths, speed, dt)
         model = Network(
             node,
             weights,
@@ -232,9 +276,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     bar = _progress(stages, "simulate", not args.no_progress)
     bar.set_postfix_str("compiling and integrating")
     start = time.perf_counter()
-    traj = simulate(
-        model, duration, dt, solver=args.solver, sample_period=sample, transient=transient, **kwargs
-    )
+    try:
+        traj = simulate(
+            model, duration, dt, solver=args.solver, sample_period=sample, transient=transient,
+            **kwargs,
+        )  # fmt: skip
+    except SimulationDiverged as err:
+        bar.close()
+        raise CLIError(f"{err} (nothing written; lower --dt, now {dt:g} ms)") from None
     ys = np.asarray(traj.ys)
     bar.update()
     arrays: dict[str, Any] = {
@@ -255,10 +304,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     np.savez_compressed(out, **arrays)
     bar.update()
     bar.close()
-    if not np.all(np.isfinite(ys)):
-        print(
-            f"warning: the trajectory contains NaN/inf; lower --dt (now {dt} ms).", file=sys.stderr
-        )
     shape = "x".join(map(str, ys.shape))
     print(
         f"wrote {out}: ys {shape} (time, state, *nodes), states {traj.state_names}, "
