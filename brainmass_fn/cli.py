@@ -24,7 +24,6 @@ import json
 import os
 import sys
 import time
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -314,110 +313,42 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- fit config
 
-_FIT_SECTIONS = {
-    "connectome": None,
-    "model": {"name", "params"},
-    "network": {"K", "speed", "coupling", "noise"},
-    "simulation": {"duration", "transient", "dt", "tr", "signal", "seed"},
-    "fit": {"strategy", "steps", "learning_rate", "rounds", "population", "params"},
-    "output": {"results", "figure"},
-}
-
-
 def load_fit_config(path: str | Path) -> tuple[Any, dict[str, Path | None]]:
     """Read a TOML fit config into a `FlagshipConfig` and the output paths.
 
-    See ``examples/configs/`` for annotated examples. Times accept units
-    (``duration = "300 s"``); bare numbers are s for ``duration``/``transient`` and
-    ms for ``dt``/``tr``; ``speed`` is mm/ms (= m/s).
+    See ``examples/configs/`` for annotated examples and `brainmass_fn._cli_config`
+    for the schema. Times accept units (``duration = "300 s"``); bare numbers are s
+    for ``duration``/``transient`` and ms for ``dt``/``tr``; ``speed`` is mm/ms (= m/s).
+    Raises `CLIError` naming the key, its line, the expected type and the value found.
     """
+    from ._cli_config import ConfigError, read_fit_config
     from .flagship import FlagshipConfig
 
-    path = Path(path)
-    if not path.exists():
-        raise CLIError(f"config file {path} not found.")
     try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise CLIError(f"{path}: not valid TOML ({err}).") from None
-    for key, value in raw.items():
-        if key not in _FIT_SECTIONS:
-            raise CLIError(f"{path}: unknown key {key!r}; allowed: {sorted(_FIT_SECTIONS)}.")
-        allowed = _FIT_SECTIONS[key]
-        if allowed is not None:
-            if not isinstance(value, dict):
-                raise CLIError(f"{path}: [{key}] must be a table.")
-            unknown = set(value) - allowed
-            if unknown:
-                raise CLIError(
-                    f"{path}: unknown key(s) {sorted(unknown)} in [{key}]; allowed: "
-                    f"{sorted(allowed)}."
-                )
-    model, net = raw.get("model", {}), raw.get("network", {})
-    sim, fit_, output = raw.get("simulation", {}), raw.get("fit", {}), raw.get("output", {})
-    kwargs: dict[str, Any] = {}
-    if "connectome" in raw:
-        kwargs["connectome"] = str(raw["connectome"])
-    if "name" in model:
-        kwargs["model"] = str(model["name"])
-    if "params" in model:
-        kwargs["model_params"] = {k: float(v) for k, v in model["params"].items()}
-    for key, unit in (("K", None), ("speed", "mm/ms")):
-        if key in net:
-            v = net[key]
-            kwargs[key] = float(v) if unit is None else _quantity(str(v), unit, f"network.{key}")
-    if "coupling" in net:
-        kwargs["coupling"] = str(net["coupling"])
-    if "noise" in net:
-        kwargs["sigma"] = float(net["noise"])
-    for key, unit in (("duration", "s"), ("transient", "s"), ("dt", "ms"), ("tr", "ms")):
-        if key in sim:
-            kwargs[key] = _quantity(str(sim[key]), unit, f"simulation.{key}")
-    if "signal" in sim:
-        kwargs["signal"] = str(sim["signal"])
-    if "seed" in sim:
-        kwargs["seed"] = int(sim["seed"])
-    for key in ("strategy", "steps", "learning_rate", "rounds", "population"):
-        if key in fit_:
-            kwargs[key] = fit_[key]
-    if "params" in fit_:
-        bounds = {}
-        for name, b in fit_["params"].items():
-            if not (isinstance(b, list) and len(b) == 2):
-                raise CLIError(
-                    f"{path}: fit.params.{name} must be [lower, upper], e.g. {name} = [0.0, 1.0]."
-                )
-            bounds[name] = (float(b[0]), float(b[1]))
-        kwargs["fit"] = bounds
+        kwargs, outputs = read_fit_config(path)
+    except ConfigError as err:
+        raise CLIError(str(err)) from None
     try:
         config = FlagshipConfig(**kwargs)
     except (ValueError, TypeError) as err:
         raise CLIError(f"{path}: {err}") from None
-    outputs = {
-        "results": Path(output["results"]) if "results" in output else None,
-        "figure": Path(output["figure"]) if "figure" in output else None,
-    }
-    if outputs["results"] is None and outputs["figure"] is None:
-        raise CLIError(f"{path}: [output] needs results = '....npz' and/or figure = '....png'.")
     return config, outputs
 
 
 # ---------------------------------------------------------------- demo and fit
 
-_FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
-
-
 def _run_fit(
     config: Any, outputs: dict[str, Path | None], args: argparse.Namespace, title: str
 ) -> int:
+    from ._cli_config import FIGURE_SUFFIXES
     from .flagship import run_flagship
 
     figure = outputs.get("figure")
     results = outputs.get("results")
     if figure is not None:
         _check_output(figure, args.force)
-        if figure.suffix.lower() not in _FIGURE_SUFFIXES:
-            raise CLIError(f"figure {figure} must end in one of {', '.join(_FIGURE_SUFFIXES)}.")
+        if figure.suffix.lower() not in FIGURE_SUFFIXES:
+            raise CLIError(f"figure {figure} must end in one of {', '.join(FIGURE_SUFFIXES)}.")
         from .plot import pyplot
 
         pyplot("Agg")  # fail now, not after the fit, if matplotlib is missing

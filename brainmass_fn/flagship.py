@@ -53,7 +53,9 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float
 
-from .data import load_connectome
+from ._timegrid import whole_multiple
+from .coupling import get_coupling
+from .data import available_connectomes, load_connectome
 from .fit import fit
 from .forward import bold
 from .losses import fc_correlation_loss
@@ -141,6 +143,9 @@ class FlagshipConfig:
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}.")
+        # the fixed-step run and the BOLD sampling need whole numbers of steps
+        whole_multiple(self.duration * 1000.0, self.dt, "duration (in ms)")
+        whole_multiple(self.tr, self.dt, "tr")
         if self.rounds > self.steps:
             raise ValueError(f"rounds ({self.rounds}) must not exceed steps ({self.steps}).")
         if not 0 <= self.transient < self.duration:
@@ -154,6 +159,15 @@ class FlagshipConfig:
                 f"duration - transient = {self.duration - self.transient} s gives {n_bold} BOLD "
                 f"samples at TR = {self.tr} ms; FC needs at least 10: raise the duration."
             )
+        if self.connectome.lower() not in available_connectomes():
+            raise ValueError(
+                f"connectome {self.connectome!r} is not shipped; choose one of "
+                f"{available_connectomes()}."
+            )
+        get_coupling(self.coupling)  # raises naming the choices
+        if self.population is not None and not self.population >= 2:
+            raise ValueError(f"population must be >= 2 (or None), got {self.population!r}.")
+        self.strategy_object()  # an unknown strategy fails now, not after compiling
         cls = get_model(self.model)
         defaults = available()[cls.__name__].defaults
         for name in self.model_params:
