@@ -15,6 +15,13 @@ Times and speeds accept units (``--duration "2 min"``, ``--dt "0.1 ms"``); a bar
 number is read in the unit the option's help names. Existing output files are never
 overwritten unless ``--force`` is given. Errors in arguments or files exit with
 status 2 and one line that names the problem and the fix.
+
+Ctrl-C during ``fit`` or ``demo`` stops after the current step: the best values so
+far are written, marked partial (``status = "interrupted"`` in the results file, a
+``status`` row in the table, "PARTIAL" in the figure title), and the command exits
+with status 130. With ``--checkpoint PATH`` the progress is saved as the fit goes
+(every ``--checkpoint-every`` steps); ``--resume`` continues it, even after the
+process was killed, and ends where an uninterrupted run would have.
 """
 
 from __future__ import annotations
@@ -337,23 +344,71 @@ def load_fit_config(path: str | Path) -> tuple[Any, dict[str, Path | None]]:
 
 # ---------------------------------------------------------------- demo and fit
 
+def _checkpoint_args(args: argparse.Namespace) -> tuple[Path | None, bool]:
+    """``(checkpoint, has_progress)`` after checking the options before any work."""
+    from ._flagship_checkpoint import state_path
+
+    checkpoint = args.checkpoint
+    if args.resume and checkpoint is None:
+        raise CLIError("--resume needs --checkpoint PATH, the checkpoint to continue from.")
+    if args.checkpoint_every < 1:
+        raise CLIError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}.")
+    if checkpoint is None:
+        return None, False
+    if checkpoint.is_dir():
+        raise CLIError(f"--checkpoint {checkpoint} is a directory; name a file in it.")
+    if not checkpoint.parent.is_dir():
+        raise CLIError(
+            f"--checkpoint: directory {checkpoint.parent} does not exist; create it or choose "
+            "another path."
+        )
+    has_progress = state_path(checkpoint).exists()
+    if not args.resume and not args.force and has_progress:
+        raise CLIError(
+            f"--checkpoint {checkpoint} exists; pass --resume to continue the fit saved "
+            "there, or --force to start afresh (overwriting it)."
+        )
+    return checkpoint, has_progress
+
+
+def _save_results(path: Path, result: Any) -> None:
+    np.savez_compressed(
+        path,
+        names=np.asarray(list(result.values)),
+        values=np.asarray(list(result.values.values())),
+        losses=result.losses,
+        loss_initial=result.loss_initial,
+        loss=result.loss,
+        fc_fitted=result.fc_fitted,
+        fc_initial=result.fc_initial,
+        fc_empirical=result.fc_empirical,
+        bold=result.bold,
+        status=np.asarray(result.status),  # "completed" or "interrupted" (partial)
+        steps_done=result.steps_done,
+        steps=result.config.steps,
+    )
+
+
 def _run_fit(
     config: Any, outputs: dict[str, Path | None], args: argparse.Namespace, title: str
 ) -> int:
     from ._cli_config import FIGURE_SUFFIXES
     from .flagship import run_flagship
 
+    checkpoint, has_progress = _checkpoint_args(args)
+    # outputs of the run being resumed may be replaced (its config is checked first)
+    force = args.force or (args.resume and has_progress)
     figure = outputs.get("figure")
     results = outputs.get("results")
     if figure is not None:
-        _check_output(figure, args.force)
+        _check_output(figure, force)
         if figure.suffix.lower() not in FIGURE_SUFFIXES:
             raise CLIError(f"figure {figure} must end in one of {', '.join(FIGURE_SUFFIXES)}.")
         from .plot import pyplot
 
         pyplot("Agg")  # fail now, not after the fit, if matplotlib is missing
     if results is not None:
-        _check_output(results, args.force, ".npz")
+        _check_output(results, force, ".npz")
     show = not args.no_progress
     n_sim = config.duration
     print(
@@ -362,33 +417,41 @@ def _run_fit(
         f"{', '.join(config.fit)} with {config.strategy}, {config.steps} steps.",
         file=sys.stderr,
     )
+    if args.resume and not has_progress:
+        print(f"no progress saved at {checkpoint} yet: starting at step 0.", file=sys.stderr)
     print("the first step includes compilation (tens of seconds) ...", file=sys.stderr)
     bar = _progress(config.steps, "fit", show)
 
     def on_step(step: int, loss: float) -> None:
         bar.set_postfix(loss=f"{loss:.4f}")
-        bar.update()
+        bar.update(step - bar.n)
 
     try:
-        result = run_flagship(config, progress=False, on_step=on_step)
+        result = run_flagship(
+            config,
+            progress=False,
+            on_step=on_step,
+            checkpoint=checkpoint,
+            checkpoint_every=args.checkpoint_every,
+            resume=args.resume,
+        )
     finally:
         bar.close()
-    print(_table(result.summary(), ("quantity", "initial", "fitted", "unit")))
-    print(f"\n{len(result.losses)} steps, {result.wall_time:.1f} s (compilation included)")
-    if results is not None:
-        np.savez_compressed(
-            results,
-            names=np.asarray(list(result.values)),
-            values=np.asarray(list(result.values.values())),
-            losses=result.losses,
-            loss_initial=result.loss_initial,
-            loss=result.loss,
-            fc_fitted=result.fc_fitted,
-            fc_initial=result.fc_initial,
-            fc_empirical=result.fc_empirical,
-            bold=result.bold,
+    if result.partial:
+        print(
+            f"{result.status} after {result.steps_done} of {config.steps} steps: the values "
+            "below are the best so far, a partial result.",
+            file=sys.stderr,
         )
-        print(f"wrote {results}")
+    print(_table(result.summary(), ("quantity", "initial", "fitted", "unit")))
+    print(
+        f"\n{len(result.losses)} steps, {result.wall_time:.1f} s (compilation included)"
+        + (f" ({result.status}: partial)" if result.partial else "")
+    )
+    if results is not None:
+        _save_results(results, result)
+        note = f" (status '{result.status}': partial)" if result.partial else ""
+        print(f"wrote {results}{note}")
     if figure is not None:
         from .plot import fit_figure, save_figure
 
@@ -397,16 +460,32 @@ def _run_fit(
             f"{k} = {v:.3g}" + ("" if units.get(k) in ("1", "", None) else f" {units[k]}")
             for k, v in result.values.items()
         )
+        partial = (
+            f"PARTIAL ({result.steps_done} of {config.steps} steps, {result.status}) "
+            if result.partial
+            else ""
+        )
         fig = fit_figure(
             result.fc_fitted,
             result.fc_empirical,
             result.losses,
             fc_initial=result.fc_initial,
-            title=f"{title}: {config.model} network on {config.connectome}, {config.strategy} "
-            f"fit of {fitted}",
+            title=f"{partial}{title}: {config.model} network on {config.connectome}, "
+            f"{config.strategy} fit of {fitted}",
         )
-        save_figure(fig, figure, force=args.force)
+        save_figure(fig, figure, force=force)
         print(f"wrote {figure}")
+    if result.status == "interrupted":
+        again = (
+            f"continue with --checkpoint {checkpoint} --resume"
+            if checkpoint is not None
+            else "pass --checkpoint PATH to be able to resume an interrupted fit"
+        )
+        print(f"{PROG} {args.command}: interrupted; {again}.", file=sys.stderr)
+        return 130
+    if result.partial:  # a fit that failed (e.g. no finite loss); its reason came above
+        print(f"{PROG} {args.command}: the fit ended as {result.status!r}.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -539,6 +618,28 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--model", default=None, help="show one model in detail")
     models.set_defaults(func=_cmd_models)
 
+    for p in (demo, fit):
+        p.add_argument(
+            "--checkpoint",
+            type=Path,
+            default=None,
+            metavar="PATH",
+            help="save the fit's progress to PATH (JSON) and PATH.round1, ... (every "
+            "--checkpoint-every steps, on Ctrl-C and at the end), to continue with --resume",
+        )
+        p.add_argument(
+            "--checkpoint-every",
+            type=int,
+            default=1,
+            metavar="N",
+            help="steps between checkpoint saves (default %(default)s)",
+        )
+        p.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue the fit saved at --checkpoint (same config); it ends where an "
+            "uninterrupted run would",
+        )
     for p in (demo, sim, fit):
         p.add_argument("--force", action="store_true", help="overwrite existing outputs")
         p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -558,8 +659,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # library validation errors already name the argument and the fix
         print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # before the first step (compiling) or in the final evaluation
+        print(f"{PROG} {args.command}: interrupted; no results were written.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `brainmass-fn models | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
