@@ -49,6 +49,11 @@ def whole_multiple(period: float, dt: float, name: str) -> int:
     to a relative ``1e-6``; a clear ``ValueError`` otherwise."""
     if not dt > 0 or not period > 0:
         raise ValueError(f"dt and {name} must be > 0 ms, got dt={dt}, {name}={period}.")
+    if not period / dt < 2**53:  # beyond this, k * dt cannot be checked (or is inf)
+        raise ValueError(
+            f"{name} ({period} ms) is {period / dt:.3g} steps of dt ({dt} ms), too many to "
+            "count; raise dt."
+        )
     k = int(round(period / dt))
     if k < 1 or abs(k * dt - period) > 1e-6 * period:
         raise ValueError(

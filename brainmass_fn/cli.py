@@ -15,6 +15,13 @@ Times and speeds accept units (``--duration "2 min"``, ``--dt "0.1 ms"``); a bar
 number is read in the unit the option's help names. Existing output files are never
 overwritten unless ``--force`` is given. Errors in arguments or files exit with
 status 2 and one line that names the problem and the fix.
+
+Ctrl-C during ``fit`` or ``demo`` stops after the current step: the best values so
+far are written, marked partial (``status = "interrupted"`` in the results file, a
+``status`` row in the table, "PARTIAL" in the figure title), and the command exits
+with status 130. With ``--checkpoint PATH`` the progress is saved as the fit goes
+(every ``--checkpoint-every`` steps); ``--resume`` continues it, even after the
+process was killed, and ends where an uninterrupted run would have.
 """
 
 from __future__ import annotations
@@ -24,7 +31,6 @@ import json
 import os
 import sys
 import time
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -48,17 +54,26 @@ def _quantity(value: str, unit: str, what: str) -> float:
     from .units import ureg
 
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         pass
+    else:
+        return _finite(number, value, what)
     try:
         q = ureg.Quantity(value)
-        return float(q.to(unit).magnitude)
+        number = float(q.to(unit).magnitude)
     except Exception as err:  # pint raises several types
         raise CLIError(
             f"{what}: cannot read {value!r} as a quantity in {unit} ({err}); write e.g. "
             f"'{what} 300 s' or a bare number in {unit}."
         ) from None
+    return _finite(number, value, what)
+
+
+def _finite(number: float, value: str, what: str) -> float:
+    if not np.isfinite(number):
+        raise CLIError(f"{what}: {value!r} is not a finite number; give a finite value.")
+    return number
 
 
 def _param_pairs(pairs: Sequence[str] | None) -> dict[str, float]:
@@ -69,9 +84,11 @@ def _param_pairs(pairs: Sequence[str] | None) -> dict[str, float]:
             if not sep:
                 raise ValueError
             out[name.strip()] = float(value)
+            if not np.isfinite(out[name.strip()]):
+                raise ValueError
         except ValueError:
             raise CLIError(
-                f"--param {pair!r}: write NAME=VALUE with a number, e.g. --param a=-0.01."
+                f"--param {pair!r}: write NAME=VALUE with a finite number, e.g. --param a=-0.01."
             ) from None
     return out
 
@@ -150,7 +167,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _connectome(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
-    from .data import available_connectomes, load_connectome
+    from .data import available_connectomes, load_connectome, read_connectome_npz
 
     if spec.lower() in available_connectomes():
         data = load_connectome(spec)
@@ -161,19 +178,29 @@ def _connectome(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
             f"--connectome {spec!r}: give a shipped name {available_connectomes()} or an .npz "
             "file with arrays 'weights' (N, N) and optionally 'lengths' (N, N, mm)."
         )
-    if not path.exists():
-        raise CLIError(f"--connectome: file {path} not found.")
     try:
-        with np.load(path) as raw:
-            if "weights" not in raw:
-                raise CLIError(
-                    f"--connectome {path}: no array 'weights' in it (found {sorted(raw.files)}); "
-                    "save it with np.savez(path, weights=W, lengths=L)."
-                )
-            lengths = np.asarray(raw["lengths"]) if "lengths" in raw else None
-            return np.asarray(raw["weights"]), lengths
-    except (OSError, ValueError) as err:
-        raise CLIError(f"--connectome {path}: not a readable .npz file ({err}).") from None
+        return read_connectome_npz(path)
+    except (FileNotFoundError, ValueError) as err:
+        raise CLIError(f"--connectome: {err}") from None
+
+
+def _warn_zero_lags(weights: np.ndarray, lengths: np.ndarray, speed: float, dt: float) -> None:
+    """Warn about delayed edges whose lag rounds to 0 steps (they act instantly)."""
+    from .delays import delay_steps
+
+    if not speed > 0:
+        return  # Network names the bad speed
+    delayed = (weights != 0) & (lengths > 0)
+    instant = delayed & (delay_steps(lengths, speed, dt) == 0)
+    if np.any(instant):
+        shortest = float(lengths[delayed].min())
+        print(
+            f"warning: {int(instant.sum())} of {int(delayed.sum())} delayed edges have delays "
+            f"shorter than dt/2 = {dt / 2:g} ms (lengths < {speed * dt / 2:.3g} mm at "
+            f"{speed:g} mm/ms) and act without delay; for every edge to be delayed, lower "
+            f"--dt below {2 * shortest / speed:.3g} ms.",
+            file=sys.stderr,
+        )
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -183,7 +210,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from .models import get as get_model
     from .network import Network
     from .noise import AdditiveNoise
-    from .simulate import simulate
+    from .simulate import SimulationDiverged, simulate
 
     out = _check_output(args.output, args.force, ".npz")
     duration = _quantity(args.duration, "ms", "--duration")
@@ -207,6 +234,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             f"--param: {cls.__name__} has no parameter among {sorted(params)}; see "
             f"'{PROG} models --model {cls.__name__}'."
         ) from None
+    if tr is not None and args.bold_signal not in cls.state_names:
+        raise CLIError(
+            f"--bold-signal {args.bold_signal!r} is not a state variable of {cls.__name__}; "
+            f"choose one of {list(cls.state_names)}."
+        )
+    if not (np.isfinite(args.noise) and args.noise >= 0):
+        raise CLIError(
+            f"--noise must be a finite sigma >= 0 (state units/sqrt(ms)), got {args.noise}; "
+            "pass 0 for a deterministic run."
+        )
     noise = AdditiveNoise(sigma=args.noise) if args.noise > 0 else None
     if args.connectome.lower() == "none":
         model, kwargs = node, {"noise": noise}
@@ -215,8 +252,21 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     else:
         weights, lengths = _connectome(args.connectome)
         speed = None if args.speed is None else _quantity(args.speed, "mm/ms", "--speed")
+        if speed is not None and lengths is None:
+            raise CLIError(
+                f"--speed {args.speed}: the connectome {args.connectome!r} has no tract lengths, "
+                "so there are no delays to scale; drop --speed or add lengths to the file."
+            )
         if speed is None:
+            if lengths is not None and np.any(lengths > 0):
+                print(
+                    "note: the connectome's tract lengths are not used (no --speed: no "
+                    "delays); pass e.g. --speed '10 m/s' for conduction delays.",
+                    file=sys.stderr,
+                )
             lengths = None
+        else:
+            _warn_zero_lags(weights, lengths, speed, dt)
         model = Network(
             node,
             weights,
@@ -232,9 +282,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     bar = _progress(stages, "simulate", not args.no_progress)
     bar.set_postfix_str("compiling and integrating")
     start = time.perf_counter()
-    traj = simulate(
-        model, duration, dt, solver=args.solver, sample_period=sample, transient=transient, **kwargs
-    )
+    try:
+        traj = simulate(
+            model, duration, dt, solver=args.solver, sample_period=sample, transient=transient,
+            **kwargs,
+        )  # fmt: skip
+    except SimulationDiverged as err:
+        bar.close()
+        raise CLIError(f"{err} (nothing written; lower --dt, now {dt:g} ms)") from None
     ys = np.asarray(traj.ys)
     bar.update()
     arrays: dict[str, Any] = {
@@ -255,10 +310,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     np.savez_compressed(out, **arrays)
     bar.update()
     bar.close()
-    if not np.all(np.isfinite(ys)):
-        print(
-            f"warning: the trajectory contains NaN/inf; lower --dt (now {dt} ms).", file=sys.stderr
-        )
     shape = "x".join(map(str, ys.shape))
     print(
         f"wrote {out}: ys {shape} (time, state, *nodes), states {traj.state_names}, "
@@ -269,115 +320,95 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- fit config
 
-_FIT_SECTIONS = {
-    "connectome": None,
-    "model": {"name", "params"},
-    "network": {"K", "speed", "coupling", "noise"},
-    "simulation": {"duration", "transient", "dt", "tr", "signal", "seed"},
-    "fit": {"strategy", "steps", "learning_rate", "rounds", "population", "params"},
-    "output": {"results", "figure"},
-}
-
-
 def load_fit_config(path: str | Path) -> tuple[Any, dict[str, Path | None]]:
     """Read a TOML fit config into a `FlagshipConfig` and the output paths.
 
-    See ``examples/configs/`` for annotated examples. Times accept units
-    (``duration = "300 s"``); bare numbers are s for ``duration``/``transient`` and
-    ms for ``dt``/``tr``; ``speed`` is mm/ms (= m/s).
+    See ``examples/configs/`` for annotated examples and `brainmass_fn._cli_config`
+    for the schema. Times accept units (``duration = "300 s"``); bare numbers are s
+    for ``duration``/``transient`` and ms for ``dt``/``tr``; ``speed`` is mm/ms (= m/s).
+    Raises `CLIError` naming the key, its line, the expected type and the value found.
     """
+    from ._cli_config import ConfigError, read_fit_config
     from .flagship import FlagshipConfig
 
-    path = Path(path)
-    if not path.exists():
-        raise CLIError(f"config file {path} not found.")
     try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise CLIError(f"{path}: not valid TOML ({err}).") from None
-    for key, value in raw.items():
-        if key not in _FIT_SECTIONS:
-            raise CLIError(f"{path}: unknown key {key!r}; allowed: {sorted(_FIT_SECTIONS)}.")
-        allowed = _FIT_SECTIONS[key]
-        if allowed is not None:
-            if not isinstance(value, dict):
-                raise CLIError(f"{path}: [{key}] must be a table.")
-            unknown = set(value) - allowed
-            if unknown:
-                raise CLIError(
-                    f"{path}: unknown key(s) {sorted(unknown)} in [{key}]; allowed: "
-                    f"{sorted(allowed)}."
-                )
-    model, net = raw.get("model", {}), raw.get("network", {})
-    sim, fit_, output = raw.get("simulation", {}), raw.get("fit", {}), raw.get("output", {})
-    kwargs: dict[str, Any] = {}
-    if "connectome" in raw:
-        kwargs["connectome"] = str(raw["connectome"])
-    if "name" in model:
-        kwargs["model"] = str(model["name"])
-    if "params" in model:
-        kwargs["model_params"] = {k: float(v) for k, v in model["params"].items()}
-    for key, unit in (("K", None), ("speed", "mm/ms")):
-        if key in net:
-            v = net[key]
-            kwargs[key] = float(v) if unit is None else _quantity(str(v), unit, f"network.{key}")
-    if "coupling" in net:
-        kwargs["coupling"] = str(net["coupling"])
-    if "noise" in net:
-        kwargs["sigma"] = float(net["noise"])
-    for key, unit in (("duration", "s"), ("transient", "s"), ("dt", "ms"), ("tr", "ms")):
-        if key in sim:
-            kwargs[key] = _quantity(str(sim[key]), unit, f"simulation.{key}")
-    if "signal" in sim:
-        kwargs["signal"] = str(sim["signal"])
-    if "seed" in sim:
-        kwargs["seed"] = int(sim["seed"])
-    for key in ("strategy", "steps", "learning_rate", "rounds", "population"):
-        if key in fit_:
-            kwargs[key] = fit_[key]
-    if "params" in fit_:
-        bounds = {}
-        for name, b in fit_["params"].items():
-            if not (isinstance(b, list) and len(b) == 2):
-                raise CLIError(
-                    f"{path}: fit.params.{name} must be [lower, upper], e.g. {name} = [0.0, 1.0]."
-                )
-            bounds[name] = (float(b[0]), float(b[1]))
-        kwargs["fit"] = bounds
+        kwargs, outputs = read_fit_config(path)
+    except ConfigError as err:
+        raise CLIError(str(err)) from None
     try:
         config = FlagshipConfig(**kwargs)
     except (ValueError, TypeError) as err:
         raise CLIError(f"{path}: {err}") from None
-    outputs = {
-        "results": Path(output["results"]) if "results" in output else None,
-        "figure": Path(output["figure"]) if "figure" in output else None,
-    }
-    if outputs["results"] is None and outputs["figure"] is None:
-        raise CLIError(f"{path}: [output] needs results = '....npz' and/or figure = '....png'.")
     return config, outputs
 
 
 # ---------------------------------------------------------------- demo and fit
 
-_FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+def _checkpoint_args(args: argparse.Namespace) -> tuple[Path | None, bool]:
+    """``(checkpoint, has_progress)`` after checking the options before any work."""
+    from ._flagship_checkpoint import state_path
+
+    checkpoint = args.checkpoint
+    if args.resume and checkpoint is None:
+        raise CLIError("--resume needs --checkpoint PATH, the checkpoint to continue from.")
+    if args.checkpoint_every < 1:
+        raise CLIError(f"--checkpoint-every must be >= 1, got {args.checkpoint_every}.")
+    if checkpoint is None:
+        return None, False
+    if checkpoint.is_dir():
+        raise CLIError(f"--checkpoint {checkpoint} is a directory; name a file in it.")
+    if not checkpoint.parent.is_dir():
+        raise CLIError(
+            f"--checkpoint: directory {checkpoint.parent} does not exist; create it or choose "
+            "another path."
+        )
+    has_progress = state_path(checkpoint).exists()
+    if not args.resume and not args.force and has_progress:
+        raise CLIError(
+            f"--checkpoint {checkpoint} exists; pass --resume to continue the fit saved "
+            "there, or --force to start afresh (overwriting it)."
+        )
+    return checkpoint, has_progress
+
+
+def _save_results(path: Path, result: Any) -> None:
+    np.savez_compressed(
+        path,
+        names=np.asarray(list(result.values)),
+        values=np.asarray(list(result.values.values())),
+        losses=result.losses,
+        loss_initial=result.loss_initial,
+        loss=result.loss,
+        fc_fitted=result.fc_fitted,
+        fc_initial=result.fc_initial,
+        fc_empirical=result.fc_empirical,
+        bold=result.bold,
+        status=np.asarray(result.status),  # "completed" or "interrupted" (partial)
+        steps_done=result.steps_done,
+        steps=result.config.steps,
+    )
 
 
 def _run_fit(
     config: Any, outputs: dict[str, Path | None], args: argparse.Namespace, title: str
 ) -> int:
+    from ._cli_config import FIGURE_SUFFIXES
     from .flagship import run_flagship
 
+    checkpoint, has_progress = _checkpoint_args(args)
+    # outputs of the run being resumed may be replaced (its config is checked first)
+    force = args.force or (args.resume and has_progress)
     figure = outputs.get("figure")
     results = outputs.get("results")
     if figure is not None:
-        _check_output(figure, args.force)
-        if figure.suffix.lower() not in _FIGURE_SUFFIXES:
-            raise CLIError(f"figure {figure} must end in one of {', '.join(_FIGURE_SUFFIXES)}.")
+        _check_output(figure, force)
+        if figure.suffix.lower() not in FIGURE_SUFFIXES:
+            raise CLIError(f"figure {figure} must end in one of {', '.join(FIGURE_SUFFIXES)}.")
         from .plot import pyplot
 
         pyplot("Agg")  # fail now, not after the fit, if matplotlib is missing
     if results is not None:
-        _check_output(results, args.force, ".npz")
+        _check_output(results, force, ".npz")
     show = not args.no_progress
     n_sim = config.duration
     print(
@@ -386,33 +417,41 @@ def _run_fit(
         f"{', '.join(config.fit)} with {config.strategy}, {config.steps} steps.",
         file=sys.stderr,
     )
+    if args.resume and not has_progress:
+        print(f"no progress saved at {checkpoint} yet: starting at step 0.", file=sys.stderr)
     print("the first step includes compilation (tens of seconds) ...", file=sys.stderr)
     bar = _progress(config.steps, "fit", show)
 
     def on_step(step: int, loss: float) -> None:
         bar.set_postfix(loss=f"{loss:.4f}")
-        bar.update()
+        bar.update(step - bar.n)
 
     try:
-        result = run_flagship(config, progress=False, on_step=on_step)
+        result = run_flagship(
+            config,
+            progress=False,
+            on_step=on_step,
+            checkpoint=checkpoint,
+            checkpoint_every=args.checkpoint_every,
+            resume=args.resume,
+        )
     finally:
         bar.close()
-    print(_table(result.summary(), ("quantity", "initial", "fitted", "unit")))
-    print(f"\n{len(result.losses)} steps, {result.wall_time:.1f} s (compilation included)")
-    if results is not None:
-        np.savez_compressed(
-            results,
-            names=np.asarray(list(result.values)),
-            values=np.asarray(list(result.values.values())),
-            losses=result.losses,
-            loss_initial=result.loss_initial,
-            loss=result.loss,
-            fc_fitted=result.fc_fitted,
-            fc_initial=result.fc_initial,
-            fc_empirical=result.fc_empirical,
-            bold=result.bold,
+    if result.partial:
+        print(
+            f"{result.status} after {result.steps_done} of {config.steps} steps: the values "
+            "below are the best so far, a partial result.",
+            file=sys.stderr,
         )
-        print(f"wrote {results}")
+    print(_table(result.summary(), ("quantity", "initial", "fitted", "unit")))
+    print(
+        f"\n{len(result.losses)} steps, {result.wall_time:.1f} s (compilation included)"
+        + (f" ({result.status}: partial)" if result.partial else "")
+    )
+    if results is not None:
+        _save_results(results, result)
+        note = f" (status '{result.status}': partial)" if result.partial else ""
+        print(f"wrote {results}{note}")
     if figure is not None:
         from .plot import fit_figure, save_figure
 
@@ -421,16 +460,32 @@ def _run_fit(
             f"{k} = {v:.3g}" + ("" if units.get(k) in ("1", "", None) else f" {units[k]}")
             for k, v in result.values.items()
         )
+        partial = (
+            f"PARTIAL ({result.steps_done} of {config.steps} steps, {result.status}) "
+            if result.partial
+            else ""
+        )
         fig = fit_figure(
             result.fc_fitted,
             result.fc_empirical,
             result.losses,
             fc_initial=result.fc_initial,
-            title=f"{title}: {config.model} network on {config.connectome}, {config.strategy} "
-            f"fit of {fitted}",
+            title=f"{partial}{title}: {config.model} network on {config.connectome}, "
+            f"{config.strategy} fit of {fitted}",
         )
-        save_figure(fig, figure, force=args.force)
+        save_figure(fig, figure, force=force)
         print(f"wrote {figure}")
+    if result.status == "interrupted":
+        again = (
+            f"continue with --checkpoint {checkpoint} --resume"
+            if checkpoint is not None
+            else "pass --checkpoint PATH to be able to resume an interrupted fit"
+        )
+        print(f"{PROG} {args.command}: interrupted; {again}.", file=sys.stderr)
+        return 130
+    if result.partial:  # a fit that failed (e.g. no finite loss); its reason came above
+        print(f"{PROG} {args.command}: the fit ended as {result.status!r}.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -563,6 +618,28 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--model", default=None, help="show one model in detail")
     models.set_defaults(func=_cmd_models)
 
+    for p in (demo, fit):
+        p.add_argument(
+            "--checkpoint",
+            type=Path,
+            default=None,
+            metavar="PATH",
+            help="save the fit's progress to PATH (JSON) and PATH.round1, ... (every "
+            "--checkpoint-every steps, on Ctrl-C and at the end), to continue with --resume",
+        )
+        p.add_argument(
+            "--checkpoint-every",
+            type=int,
+            default=1,
+            metavar="N",
+            help="steps between checkpoint saves (default %(default)s)",
+        )
+        p.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue the fit saved at --checkpoint (same config); it ends where an "
+            "uninterrupted run would",
+        )
     for p in (demo, sim, fit):
         p.add_argument("--force", action="store_true", help="overwrite existing outputs")
         p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -582,8 +659,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # library validation errors already name the argument and the fix
         print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # before the first step (compiling) or in the final evaluation
+        print(f"{PROG} {args.command}: interrupted; no results were written.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `brainmass-fn models | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

