@@ -222,10 +222,10 @@ class VolterraHRF(AbstractHRF):
     `BalloonWindkessel`. Where TVB's formula gives NaN (an overdamped kernel,
     ``omega² < 0``) this one continues it analytically (``sinh``).
 
-    TVB's monitor sums kernel samples on a 4 ms grid without the ``dt`` factor and
-    subtracts 1 before scaling by ``k_1 V_0``; `hrf_bold` integrates (``dt`` in the
-    sum) and adds no offset, so TVB's signal is ``250 y - k_1 V_0`` with ``y`` ours
-    at ``dt = 4`` ms.
+    TVB's monitor averages the drive over 4 ms bins, sums kernel samples on that grid
+    without the ``dt`` factor and subtracts 1 before scaling by ``k_1 V_0``;
+    `hrf_bold` integrates (``dt`` in the sum) and adds no offset, so TVB's signal is
+    ``250 y - k_1 V_0`` with ``y`` ours for the 4 ms-averaged drive at ``dt = 4`` ms.
 
     Parameters:
         tau_s: decay time, s (0.8).
@@ -297,7 +297,7 @@ def hrf_kernel(
     return h * (dt / 1000.0)
 
 
-def _direct(x: Array, w: Array) -> Array:
+def _shifted_sum(x: Array, w: Array) -> Array:
     # y[n] = sum_k w[k] x[n - k] as a loop of shifted multiply-adds over the taps
     # (O(T K), no large temporaries; XLA's grouped convolution is far slower on CPU)
     n, taps = x.shape[0], w.shape[0]
@@ -307,6 +307,35 @@ def _direct(x: Array, w: Array) -> Array:
         return y + w[k] * jax.lax.dynamic_slice_in_dim(padded, taps - 1 - k, n, 0)
 
     return jax.lax.fori_loop(0, taps, add_tap, jnp.zeros_like(x))
+
+
+@jax.custom_vjp
+def _direct(x: Array, w: Array) -> Array:
+    return _shifted_sum(x, w)
+
+
+def _direct_fwd(x: Array, w: Array) -> tuple[Array, tuple[Array, Array]]:
+    return _shifted_sum(x, w), (x, w)
+
+
+def _direct_bwd(res: tuple[Array, Array], g: Array) -> tuple[Array, Array]:
+    # the convolution is bilinear; its transposes are loops of the same kind, so the
+    # reverse pass stores (x, w) instead of one shifted copy of x per tap:
+    # dx[m] = sum_k w[k] g[m + k] (time-reversed convolution),
+    # dw[k] = sum_n g[n] x[n - k] (lagged products, summed over nodes if w is shared)
+    x, w = res
+    n, taps = x.shape[0], w.shape[0]
+    dx = _shifted_sum(g[::-1], w)[::-1]
+    padded = jnp.concatenate([jnp.zeros((taps - 1,) + x.shape[1:], x.dtype), x])
+
+    def lag(k: Array) -> Array:
+        return jnp.sum(g * jax.lax.dynamic_slice_in_dim(padded, taps - 1 - k, n, 0), axis=0)
+
+    dw = jax.lax.map(lag, jnp.arange(taps))
+    return dx, jnp.sum(dw, axis=1, keepdims=True) if w.shape[1] == 1 else dw
+
+
+_direct.defvjp(_direct_fwd, _direct_bwd)
 
 
 def _fft(x: Array, w: Array) -> Array:
