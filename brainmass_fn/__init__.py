@@ -1,9 +1,9 @@
 """brainmass_fn: differentiable whole-brain neural-mass modelling in JAX.
 
 Construct (models, `Network`, coupling, delays, noise), simulate (`simulate`), observe
-(`forward`: BOLD, EEG/MEG; `metrics`: FC, FCD, spectra), compare (`losses`), fit
-(`fit`) and train (`train`). Submodules hold the full API; the names below are the
-ones used every day.
+(`forward`: BOLD, EEG/MEG; `metrics`: FC, FCD, spectra; `phase`: synchrony), compare
+(`losses`), fit (`fit`) and train (`train`). Submodules hold the full API; the names
+below are the ones used every day.
 """
 
 from . import (
@@ -17,6 +17,7 @@ from . import (
     metrics,
     models,
     noise,
+    phase,
     plot,
     signal,
     solvers,
@@ -27,7 +28,18 @@ from . import (
 from .data import Connectome, available_connectomes, load_connectome
 from .delays import delay_steps
 from .fit import FitResult, Nevergrad, fit
-from .forward import BalloonWindkessel, bold, bold_times, eeg_lead_field, project
+from .forward import (
+    BalloonWindkessel,
+    DoubleExponentialHRF,
+    DoubleGammaHRF,
+    GammaHRF,
+    VolterraHRF,
+    bold,
+    bold_times,
+    eeg_lead_field,
+    hrf_bold,
+    project,
+)
 from .gradcheck import GradCheck, check_gradient
 from .long_run import simulate_bold
 from .losses import (
@@ -37,9 +49,20 @@ from .losses import (
     fcd_ks_distance,
     fcd_ks_smooth,
     fcd_wasserstein,
+    metastability_loss,
+    plv_loss,
     spectral_loss,
 )
-from .metrics import amplitude, fc, fcd, peak_frequency, upper_triangle, welch
+from .metrics import (
+    amplitude,
+    coherence,
+    coherence_matrix,
+    fc,
+    fcd,
+    peak_frequency,
+    upper_triangle,
+    welch,
+)
 from .models import (
     AbstractNeuralMass,
     CoombesByrne,
@@ -60,6 +83,15 @@ from .network import Network
 from .noise import AdditiveNoise, OUNoise
 from .oscillator_network import OscillatorNetwork
 from .params import Param, param_values, resolve, trainable
+from .phase import (
+    analytic_signal,
+    envelope,
+    envelope_fc,
+    instantaneous_phase,
+    metastability,
+    order_parameter,
+    phase_locking_value,
+)
 from .signal import bandpass, detrend, zscore
 from .simulate import SimulationDiverged, SolveState, Trajectory, simulate
 from .sweep import device_mesh, evaluate_population
@@ -74,9 +106,12 @@ __all__ = [
     "BalloonWindkessel",
     "Connectome",
     "CoombesByrne",
+    "DoubleExponentialHRF",
+    "DoubleGammaHRF",
     "EarlyStopping",
     "FitResult",
     "FitzHughNagumo",
+    "GammaHRF",
     "Generic2dOscillator",
     "GradCheck",
     "Hopf",
@@ -97,15 +132,19 @@ __all__ = [
     "SolveState",
     "Trajectory",
     "UnitError",
+    "VolterraHRF",
     "WilsonCowan",
     "WongWangDeco",
     "amplitude",
     "amplitude_loss",
+    "analytic_signal",
     "available_connectomes",
     "bandpass",
     "bold",
     "bold_times",
     "check_gradient",
+    "coherence",
+    "coherence_matrix",
     "control",
     "coupling",
     "data",
@@ -114,6 +153,8 @@ __all__ = [
     "device_mesh",
     "detrend",
     "eeg_lead_field",
+    "envelope",
+    "envelope_fc",
     "evaluate_population",
     "fc",
     "fc_correlation_loss",
@@ -125,14 +166,22 @@ __all__ = [
     "fit",
     "flagship",
     "forward",
+    "hrf_bold",
+    "instantaneous_phase",
     "load_connectome",
     "losses",
+    "metastability",
+    "metastability_loss",
     "metrics",
     "models",
     "noise",
+    "order_parameter",
     "param_values",
     "peak_frequency",
+    "phase",
+    "phase_locking_value",
     "plot",
+    "plv_loss",
     "project",
     "resolve",
     "signal",

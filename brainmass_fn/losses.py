@@ -21,6 +21,8 @@ __all__ = [
     "fcd_wasserstein",
     "spectral_loss",
     "amplitude_loss",
+    "plv_loss",
+    "metastability_loss",
 ]
 
 
@@ -163,3 +165,30 @@ def amplitude_loss(
     """
     amp_sim, amp_target = jnp.asarray(amp_sim), jnp.asarray(amp_target)
     return jnp.mean((amp_sim - jnp.broadcast_to(amp_target, amp_sim.shape)) ** 2)
+
+
+def plv_loss(
+    plv_sim: Float[ArrayLike, " nodes nodes"], plv_target: Float[ArrayLike, " nodes nodes"]
+) -> Float[Array, ""]:
+    """Mean squared difference of the phase-locking matrices' upper triangles (k = 1)
+    (`brainmass_fn.phase.phase_locking_value`).
+
+    Smooth in its inputs; through the PLV, smooth in the phases except where a PLV
+    entry is exactly 0, and through `instantaneous_phase` wherever the analytic
+    signal is away from zero (see `brainmass_fn.phase`).
+    """
+    plv_sim, plv_target = jnp.asarray(plv_sim), jnp.asarray(plv_target)
+    _same_shape(plv_sim, plv_target, "plv_loss")
+    return jnp.mean((upper_triangle(plv_sim) - upper_triangle(plv_target)) ** 2)
+
+
+def metastability_loss(
+    meta_sim: Float[ArrayLike, ""], meta_target: Float[ArrayLike, ""]
+) -> Float[Array, ""]:
+    """Squared difference of metastabilities (`brainmass_fn.phase.metastability`),
+    the SD over time of the Kuramoto order parameter (Deco et al. 2017).
+
+    Smooth in its inputs; through `metastability`, smooth wherever the order
+    parameter varies over time (pass ``eps > 0`` there otherwise).
+    """
+    return (jnp.asarray(meta_sim) - jnp.asarray(meta_target)) ** 2

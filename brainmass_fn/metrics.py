@@ -1,5 +1,8 @@
 r"""Signal metrics: functional connectivity, its dynamics, spectra and amplitudes.
 
+Phase and synchrony measures (analytic signal, order parameter, PLV, envelope FC)
+are in `brainmass_fn.phase`.
+
 Traces are ``(time, nodes)`` (time first); sample spacing ``dt`` in ms; frequencies
 in Hz. All are pure jnp functions (jit / vmap / grad). Where a metric is only
 piecewise smooth (an argmax, a max), a smooth variant is offered.
@@ -8,6 +11,7 @@ piecewise smooth (an argmax, a max), a smooth variant is offered.
 - `fcd`: functional connectivity dynamics, correlations between sliding-window FCs
   (Hansen et al. 2015; Deco et al. 2017).
 - `welch`: power spectral density by Welch's method (Welch 1967), scipy's defaults.
+- `coherence`, `coherence_matrix`: magnitude-squared coherence by Welch's method.
 - `peak_frequency`: spectral peak, hard (argmax) or smooth (softmax-weighted).
 - `amplitude`: settled oscillation amplitude.
 """
@@ -28,6 +32,8 @@ __all__ = [
     "upper_triangle",
     "fcd",
     "welch",
+    "coherence",
+    "coherence_matrix",
     "peak_frequency",
     "amplitude",
 ]
@@ -132,7 +138,88 @@ def welch(
     Quadratic in ``x``: smooth.
     """
     fs = sampling_rate(dt)
-    x = jnp.asarray(x)
+    spec, win = _segment_spectra(jnp.asarray(x), nperseg, noverlap, detrend)
+    power = jnp.real(spec * jnp.conj(spec)) / (fs * jnp.sum(win**2))
+    double = np.full(nperseg // 2 + 1, 2.0)
+    double[0] = 1.0
+    if nperseg % 2 == 0:
+        double[-1] = 1.0
+    power = power * double.reshape((1, -1) + (1,) * (power.ndim - 2))
+    freqs = jnp.asarray(np.fft.rfftfreq(nperseg, d=1.0 / fs), dtype=power.dtype)
+    return freqs, jnp.mean(power, axis=0)
+
+
+def coherence(
+    x: Float[ArrayLike, " time *nodes"],
+    y: Float[ArrayLike, " time *nodes"],
+    dt: float | Any,
+    nperseg: int = 256,
+    noverlap: int | None = None,
+    *,
+    detrend: Literal["constant", "linear"] | None = "constant",
+    eps: float = 0.0,
+) -> tuple[Float[Array, " freqs"], Float[Array, " freqs *nodes"]]:
+    r"""Magnitude-squared coherence of ``x`` and ``y``, trace by trace (Welch's method):
+
+    $$
+    C_{xy}(f) = \frac{|P_{xy}(f)|^2}{P_{xx}(f)\, P_{yy}(f) + \epsilon},
+    $$
+
+    with the cross and auto spectra averaged over the segments of `welch` (same
+    ``nperseg``, ``noverlap``, ``detrend`` and periodic Hann window). In [0, 1].
+    Matches ``scipy.signal.coherence(x, y, fs, nperseg=..., noverlap=..., axis=0)``.
+
+    Smooth wherever both auto spectra are positive; a bin where one trace has no
+    power is 0/0 (NaN) unless ``eps > 0`` (in x² y² units; it biases C down by
+    about ``eps / (P_xx P_yy)``).
+
+    Args:
+        x, y: ``(time, *nodes)``, the same shape.
+        dt: sample spacing, ms.
+    Returns:
+        ``(freqs, coherence)``: frequencies in Hz and ``(freqs, *nodes)``.
+    """
+    fs = sampling_rate(dt)
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same shape, got {x.shape} and {y.shape}.")
+    sx, _ = _segment_spectra(x, nperseg, noverlap, detrend)
+    sy, _ = _segment_spectra(y, nperseg, noverlap, detrend)
+    pxy = jnp.mean(sx * jnp.conj(sy), axis=0)
+    pxx = jnp.mean(jnp.real(sx * jnp.conj(sx)), axis=0)
+    pyy = jnp.mean(jnp.real(sy * jnp.conj(sy)), axis=0)
+    freqs = jnp.asarray(np.fft.rfftfreq(nperseg, d=1.0 / fs), dtype=pxx.dtype)
+    return freqs, jnp.real(pxy * jnp.conj(pxy)) / (pxx * pyy + eps)
+
+
+def coherence_matrix(
+    x: Float[ArrayLike, " time nodes"],
+    dt: float | Any,
+    nperseg: int = 256,
+    noverlap: int | None = None,
+    *,
+    detrend: Literal["constant", "linear"] | None = "constant",
+    eps: float = 0.0,
+) -> tuple[Float[Array, " freqs"], Float[Array, " freqs nodes nodes"]]:
+    """Magnitude-squared coherence between every pair of nodes (`coherence` of node
+    ``i`` with node ``j`` at entry ``[:, i, j]``; 1 on the diagonal). Same arguments
+    and smoothness as `coherence`.
+    """
+    fs = sampling_rate(dt)
+    x = _traces(x, "x")
+    s, _ = _segment_spectra(x, nperseg, noverlap, detrend)  # seg x freqs x nodes
+    cross = jnp.einsum("sfi,sfj->fij", s, jnp.conj(s), precision=jax.lax.Precision.HIGHEST)
+    cross = cross / s.shape[0]
+    auto = jnp.real(jnp.diagonal(cross, axis1=1, axis2=2))  # freqs x nodes
+    freqs = jnp.asarray(np.fft.rfftfreq(nperseg, d=1.0 / fs), dtype=auto.dtype)
+    coh = jnp.real(cross * jnp.conj(cross)) / (auto[:, :, None] * auto[:, None, :] + eps)
+    return freqs, coh
+
+
+def _segment_spectra(
+    x: Array, nperseg: int, noverlap: int | None, detrend: str | None
+) -> tuple[Array, Array]:
+    """Welch's windowed segment spectra ``(segments, freqs, *nodes)`` and the window."""
     n = x.shape[0]
     if not isinstance(nperseg, int) or nperseg < 2:
         raise ValueError(f"nperseg must be an int >= 2, got {nperseg!r}.")
@@ -153,15 +240,7 @@ def welch(
     elif detrend is not None:
         raise ValueError(f"detrend must be 'constant', 'linear' or None, got {detrend!r}.")
     win = _hann(nperseg, x.dtype).reshape((1, nperseg) + (1,) * (x.ndim - 1))
-    spec = jnp.fft.rfft(segments * win, axis=1)
-    power = jnp.real(spec * jnp.conj(spec)) / (fs * jnp.sum(win**2))
-    double = np.full(nperseg // 2 + 1, 2.0)
-    double[0] = 1.0
-    if nperseg % 2 == 0:
-        double[-1] = 1.0
-    power = power * double.reshape((1, -1) + (1,) * (x.ndim - 1))
-    freqs = jnp.asarray(np.fft.rfftfreq(nperseg, d=1.0 / fs), dtype=power.dtype)
-    return freqs, jnp.mean(power, axis=0)
+    return jnp.fft.rfft(segments * win, axis=1), win
 
 
 def peak_frequency(

@@ -168,3 +168,15 @@ def test_loss_gradient_through_simulation(name):
     assert np.isfinite(value) and value > 0  # not already at the target
     assert np.linalg.norm(check.finite_difference) > 0
     assert check.rel_error < 1e-5, (name, check.autodiff, check.finite_difference)
+
+
+def test_plv_and_metastability_losses():
+    rng = np.random.default_rng(5)
+    a = sym_from_triangle(rng.uniform(0, 1, 6), 4)
+    b = sym_from_triangle(rng.uniform(0, 1, 6), 4)
+    want = np.mean((np.asarray(upper_triangle(a)) - np.asarray(upper_triangle(b))) ** 2)
+    np.testing.assert_allclose(bm.plv_loss(a, b), want, rtol=1e-6)
+    np.testing.assert_allclose(bm.plv_loss(a, a), 0.0, atol=0)
+    np.testing.assert_allclose(bm.metastability_loss(0.25, 0.1), 0.0225, rtol=1e-6)
+    with pytest.raises(ValueError, match="plv_loss: simulated shape"):
+        bm.plv_loss(a, b[:3, :3])

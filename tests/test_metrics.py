@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 from scipy import signal as sps
 
-from brainmass_fn.metrics import amplitude, fc, fcd, peak_frequency, upper_triangle, welch
+from brainmass_fn.metrics import (
+    amplitude,
+    coherence,
+    coherence_matrix,
+    fc,
+    fcd,
+    peak_frequency,
+    upper_triangle,
+    welch,
+)
 
 
 def test_fc_equals_numpy_corrcoef():
@@ -154,3 +163,34 @@ def test_smooth_peak_gradient_is_finite_with_exactly_zero_bins():
     # weights 1:4 on 10 and 20 Hz -> 18 Hz; the peak does not depend on an overall scale
     np.testing.assert_allclose(value, 18.0, rtol=1e-5)
     assert np.isfinite(grad) and abs(grad) < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("nperseg", "noverlap", "detrend"),
+    [(64, None, "constant"), (63, 20, "linear"), (100, 0, None)],
+)
+def test_coherence_equals_scipy(nperseg, noverlap, detrend):
+    rng = np.random.default_rng(nperseg)
+    common = rng.normal(size=(600, 1))
+    x = common + 0.5 * rng.normal(size=(600, 3))
+    y = np.roll(common, 3, axis=0) + rng.normal(size=(600, 3))
+    kwargs = dict(nperseg=nperseg, noverlap=noverlap, detrend=detrend if detrend else False)
+    f_ref, c_ref = sps.coherence(x, y, fs=500.0, axis=0, **kwargs)
+    with jax.enable_x64(True):
+        f, c = coherence(x, y, 2.0, nperseg, noverlap, detrend=detrend)
+        xy = np.concatenate([x, y], axis=1)
+        _, m = coherence_matrix(xy, 2.0, nperseg, noverlap, detrend=detrend)
+    np.testing.assert_allclose(f, f_ref, rtol=1e-12)
+    np.testing.assert_allclose(c, c_ref, rtol=0, atol=1e-10)
+    for i in range(3):
+        np.testing.assert_allclose(m[:, i, 3 + i], c_ref[:, i], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(np.asarray(m)[:, np.arange(6), np.arange(6)], 1.0, rtol=1e-12)
+
+
+def test_coherence_eps_guards_a_silent_trace():
+    x = np.random.default_rng(0).normal(size=(256, 1))
+    y = np.zeros((256, 1))
+    assert np.all(np.isnan(np.asarray(coherence(x, y, 1.0, 64)[1])))
+    np.testing.assert_array_equal(coherence(x, y, 1.0, 64, eps=1e-12)[1], 0.0)
+    with pytest.raises(ValueError, match="x and y must have the same shape"):
+        coherence(x, np.zeros((256, 2)), 1.0, 64)
