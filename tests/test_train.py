@@ -2,6 +2,8 @@
 checkpoint/resume, interrupts, non-finite steps, Param filters, compile-once, and an
 oscillator network that learns delayed match-to-sample."""
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -381,16 +383,35 @@ def test_oscillator_network_learns_delayed_match_to_sample(seed):
     assert result.history["train_loss"][-1] < 0.5 * result.history["train_loss"][0]
 
 
-@pytest.mark.slow
-def test_example_reaches_90_percent_on_held_out_delayed_match():
-    # the full-size example (4 stimuli, noise 0.3, 32 nodes): >= 90 % on 1024 new trials
+@functools.cache
+def _example(name):
+    """The module examples/<name>.py, loaded once."""
     import importlib.util
     import pathlib
 
-    path = pathlib.Path(__file__).parents[1] / "examples" / "train_delayed_match.py"
-    spec = importlib.util.spec_from_file_location("train_delayed_match", path)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
-    result, accuracy, _ = example.run(progress=False)
+    path = pathlib.Path(__file__).parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_example_reaches_90_percent_on_held_out_delayed_match(seed):
+    # the full-size example (4 stimuli, noise 0.3, 32 nodes, patience 15), every seed
+    # with the same settings: >= 90 % on 1024 new trials (measured: 99.5-99.9 %)
+    result, accuracy, _ = _example("train_delayed_match").run(seed=seed, progress=False)
+    assert accuracy >= 0.9
+    assert result.history["val_accuracy"].max() >= 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_example_reaches_90_percent_on_held_out_frequency_discrimination(seed):
+    # same network and settings, two sine bursts: was the first faster? (measured:
+    # 99.0-99.9 % on 1024 new trials)
+    module = _example("train_frequency_discrimination")
+    result, accuracy, _ = module.run(seed=seed, progress=False)
     assert accuracy >= 0.9
     assert result.history["val_accuracy"].max() >= 0.9
