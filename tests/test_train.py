@@ -359,8 +359,8 @@ DMS_STRATEGY = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(3e-3))
 @pytest.mark.parametrize("seed", [0, 1])
 def test_oscillator_network_learns_delayed_match_to_sample(seed):
     # the example's task with half its data, 5 epochs (80 steps): >= 90 % held out for
-    # each seed. With input and coupling gains of 1 (the init before issue 20) the same
-    # run stays at 0.70 (seed 0) and 0.46 (seed 1): training sat on a plateau at chance.
+    # each seed (measured 0.96 and 0.99). With input and coupling gains of 1 (the init
+    # before issue 20) the same run reaches 0.67 and 0.60: a plateau near chance.
     k_net, k_train, k_val, k_test, k_shuffle = jax.random.split(jax.random.key(seed), 5)
     train_set = tasks.delayed_match_to_sample(k_train, 1024, **DMS)
     val_set = tasks.delayed_match_to_sample(k_val, 256, **DMS)
