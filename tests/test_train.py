@@ -2,6 +2,8 @@
 checkpoint/resume, interrupts, non-finite steps, Param filters, compile-once, and an
 oscillator network that learns delayed match-to-sample."""
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -338,48 +340,79 @@ def test_bad_arguments(kwargs, err, match):
         _train_with(**kwargs)
 
 
-def test_oscillator_network_learns_delayed_match_to_sample():
-    response = 5
-    task = dict(sample_steps=5, delay_steps=10, test_steps=5, response_steps=response, noise=0.1)
-    k_net, k_train, k_test = jax.random.split(jax.random.key(0), 3)
-    train_set = tasks.delayed_match_to_sample(k_train, 512, **task)
-    test_set = tasks.delayed_match_to_sample(k_test, 512, **task)
+#: the task of examples/train_delayed_match.py: 4 stimuli, input noise 0.3, 20-step delay
+DMS = dict(n_stimuli=4, noise=0.3, response_steps=10)
 
-    def loss(model, u, labels):
-        out = jax.vmap(model)(u)
-        return (
-            tasks.window_cross_entropy(out, labels, response),
-            {"accuracy": tasks.window_accuracy(out, labels, response)},
-        )
 
-    net = OscillatorNetwork.init(k_net, 16, 3, 2)
+def dms_loss(model, u, labels):
+    out = jax.vmap(model)(u)
+    return (
+        tasks.window_cross_entropy(out, labels, DMS["response_steps"]),
+        {"accuracy": tasks.window_accuracy(out, labels, DMS["response_steps"])},
+    )
+
+
+#: module level, so that both seeds reuse one compiled step
+DMS_STRATEGY = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(3e-3))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_oscillator_network_learns_delayed_match_to_sample(seed):
+    # the example's task with half its data, 5 epochs (80 steps): >= 90 % held out for
+    # each seed (measured 0.96 and 0.99). With input and coupling gains of 1 (the init
+    # before issue 20) the same run reaches 0.67 and 0.60: a plateau near chance.
+    k_net, k_train, k_val, k_test, k_shuffle = jax.random.split(jax.random.key(seed), 5)
+    train_set = tasks.delayed_match_to_sample(k_train, 1024, **DMS)
+    val_set = tasks.delayed_match_to_sample(k_val, 256, **DMS)
+    test_set = tasks.delayed_match_to_sample(k_test, 512, **DMS)
+    net = OscillatorNetwork.init(k_net, 32, 5, 2)
     result = _train_with(
         model=net,
-        loss_fn=loss,
+        loss_fn=dms_loss,
         data=train_set,
-        strategy=optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-2)),
-        epochs=12,
-        batch_size=32,
+        strategy=DMS_STRATEGY,
+        epochs=5,
+        batch_size=64,
+        key=k_shuffle,
+        val_data=val_set,
     )
-    _, before = loss(bm.resolve(net), *test_set)
-    _, after = loss(bm.resolve(result.final_model), *test_set)
-    h = result.history["train_loss"]
+    _, before = dms_loss(bm.resolve(net), *test_set)
+    _, after = dms_loss(bm.resolve(result.model), *test_set)
     assert abs(float(before["accuracy"]) - 0.5) < 0.1  # untrained: near chance
-    assert float(after["accuracy"]) >= 0.85  # held-out trials
-    assert h[-1] < 0.5 * h[0]
+    assert float(after["accuracy"]) >= 0.9  # held-out trials
+    assert result.history["train_loss"][-1] < 0.5 * result.history["train_loss"][0]
 
 
-@pytest.mark.slow
-def test_example_reaches_90_percent_on_held_out_delayed_match():
-    # the full-size example (4 stimuli, noise 0.3, 32 nodes): >= 90 % on 1024 new trials
+@functools.cache
+def _example(name):
+    """The module examples/<name>.py, loaded once."""
     import importlib.util
     import pathlib
 
-    path = pathlib.Path(__file__).parents[1] / "examples" / "train_delayed_match.py"
-    spec = importlib.util.spec_from_file_location("train_delayed_match", path)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
-    result, accuracy, _ = example.run(progress=False)
+    path = pathlib.Path(__file__).parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_example_reaches_90_percent_on_held_out_delayed_match(seed):
+    # the full-size example (4 stimuli, noise 0.3, 32 nodes, patience 15), every seed
+    # with the same settings: >= 90 % on 1024 new trials (measured: 99.5-99.9 %)
+    result, accuracy, _ = _example("train_delayed_match").run(seed=seed, progress=False)
+    assert accuracy >= 0.9
+    assert result.history["val_accuracy"].max() >= 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_example_reaches_90_percent_on_held_out_frequency_discrimination(seed):
+    # same network and settings, two sine bursts: was the first faster? (measured:
+    # 99.0-99.9 % on 1024 new trials)
+    module = _example("train_frequency_discrimination")
+    result, accuracy, _ = module.run(seed=seed, progress=False)
     assert accuracy >= 0.9
     assert result.history["val_accuracy"].max() >= 0.9
 
