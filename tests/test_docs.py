@@ -44,7 +44,7 @@ PAGES: dict[str, bool] = {
     "cli.md": False,
     "scale-out.md": False,
     "solvers.md": False,
-    "stimulation.md": False,
+    "stimulation.md": True,  # ~20-50 s: a 200-step control through BOLD
 }
 #: pages with no code to run (reference material)
 NO_CODE = {"models.md", "api.md", "references.md"}
