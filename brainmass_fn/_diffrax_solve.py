@@ -136,7 +136,7 @@ def solve_diffrax(
         stepsize_controller=controller,
         adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
         max_steps=max_steps,
-        throw=throw,
+        throw=False,  # `simulate` raises, with a message that says what went wrong
     )
     ys, u = solution.ys if isinstance(solution.ys, tuple) else (solution.ys, None)
     failed = solution.result != diffrax.RESULTS.successful

@@ -74,14 +74,10 @@ class _Geometry:
 def _concrete(value: Any, name: str) -> np.ndarray:
     if is_param(value):
         value = value.value
-    if np.iscomplexobj(value):
-        raise TypeError(
-            f"{name} must hold real numbers, got complex values; pass the real part (or the "
-            "magnitude) explicitly."
-        )
     try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
+        complex_values = np.iscomplexobj(value)  # reads ragged lists too: inside the try
+        array = None if complex_values else np.asarray(value, dtype=np.float64)
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
         raise TypeError(
             f"{name} must be concrete when a Network is built (the integer delays are fixed "
             "then); build the Network outside jit/vmap/grad and swap traced values in with "
@@ -92,6 +88,16 @@ def _concrete(value: Any, name: str) -> np.ndarray:
             f"{name} must be a rectangular array of numbers, e.g. an (N, N) numpy array; "
             f"numpy could not read it ({err})."
         ) from None
+    except TypeError as err:  # None, objects
+        raise TypeError(
+            f"{name} must be an array of real numbers, got {type(value).__name__} ({err})."
+        ) from None
+    if complex_values:
+        raise TypeError(
+            f"{name} must hold real numbers, got complex values; pass the real part (or the "
+            "magnitude) explicitly."
+        )
+    return array
 
 
 def _float_array(value: Any) -> Any:

@@ -436,6 +436,18 @@ def _finish(
     values are concrete; `eqx.error_if` inside ``jit``). ``finite`` is computed here
     when the solve did not."""
     finite, result = _result_code(ys, final.y, finite, failed)
+    if throw and failed is not None:
+        if _is_concrete(failed):
+            if bool(failed):
+                _raise_solver_failure(ts, ys, names)
+        else:
+            ys = eqx.error_if(
+                ys,
+                failed,
+                "simulate: the diffrax solve stopped before the end (its max_steps budget, "
+                "or a state that grows without bound). Run the same call outside jit for "
+                "the time and the cause, or pass throw=False and read traj.result.",
+            )
     if throw:
         if _is_concrete(ys) and _is_concrete(finite):
             if not bool(finite):
@@ -449,6 +461,30 @@ def _finish(
                 "throw=False and read traj.result). Lower dt, or check the parameters.",
             )
     return Trajectory(ts=ts, ys=ys, state_names=names, final=final, result=result)
+
+
+def _raise_solver_failure(ts: Array, ys: Array, names: tuple[str, ...]) -> None:
+    """The error for a diffrax solve that stopped early: divergence when the state
+    grew by orders of magnitude, else the step budget. diffrax fills the samples after
+    the stop with inf."""
+    y = np.asarray(ys)
+    done = np.all(np.isfinite(y.reshape(y.shape[0], -1)), axis=1)
+    last = int(np.flatnonzero(done)[-1]) if done.any() else 0
+    t_stop = float(np.asarray(ts)[last])
+    size = float(np.max(np.abs(y[last]))) if done.any() else np.inf
+    start = float(np.max(np.abs(y[0]))) if done.any() else 0.0
+    if not np.isfinite(size) or size > 1e6 * (1.0 + start):
+        raise SimulationDiverged(
+            f"The state grows without bound: max |state| went from {start:.3g} to "
+            f"{size:.3g} by t = {t_stop:g} ms, and the adaptive solver stopped there. The "
+            "model diverges at these parameters (raising max_steps will not help): check "
+            f"the parameters and y0 (variables {names})."
+        )
+    raise RuntimeError(
+        f"The diffrax solve stopped at t = {t_stop:g} ms (the last sample it reached): it "
+        "used its max_steps budget. Pass a larger max_steps=, loosen rtol/atol, or for a "
+        "stiff model use solver='kvaerno5'."
+    )
 
 
 @jax.jit

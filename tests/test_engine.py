@@ -14,6 +14,7 @@ import pytest
 import brainmass_fn as bm
 from brainmass_fn._engine import _scan
 from brainmass_fn.gradcheck import check_gradient
+from brainmass_fn.simulate import RESULT_SOLVER_FAILED
 
 
 def gw_network(noise=None, n=12):
@@ -316,3 +317,12 @@ def test_backsolve_adjoint_differentiates_the_model_parameters():
         checkpointed = jax.grad(loss)(0.4, None)
         assert abs(checkpointed) > 1e-2
         np.testing.assert_allclose(backsolve, checkpointed, rtol=1e-6)
+
+
+def test_a_failed_adaptive_solve_says_whether_it_diverged_or_ran_out_of_steps():
+    with pytest.raises(bm.SimulationDiverged, match="grows without bound"):
+        bm.simulate(bm.Linear(gamma=5.0), 400.0, 0.1, solver="tsit5")
+    with pytest.raises(RuntimeError, match="max_steps budget"):
+        bm.simulate(bm.Hopf(a=0.5), 400.0, 0.1, solver="tsit5", max_steps=20)
+    traj = bm.simulate(bm.Hopf(a=0.5), 400.0, 0.1, solver="tsit5", max_steps=20, throw=False)
+    assert int(traj.result) == RESULT_SOLVER_FAILED
