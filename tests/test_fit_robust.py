@@ -111,6 +111,18 @@ def test_resume_from_a_periodic_checkpoint(tmp_path):
     np.testing.assert_array_equal(resumed.values["v"], full.values["v"])
 
 
+def test_a_checkpoint_name_without_a_suffix_resumes(tmp_path):
+    # equinox adds ".eqx" to a bare name; the checkpoint is read from the name given
+    params = {"v": bm.Param(jnp.zeros(3))}
+    full = bm.fit(_quadratic, params, optax.sgd(0.05), steps=8, progress=False)
+    path = tmp_path / "run"
+    bm.fit(_quadratic, params, optax.sgd(0.05), steps=4, progress=False, checkpoint=path)
+    assert path.exists() and not (tmp_path / "run.eqx").exists()
+    resumed = bm.fit(_quadratic, params, optax.sgd(0.05), steps=8, progress=False,
+                     checkpoint=path, resume=True)  # fmt: skip
+    np.testing.assert_array_equal(resumed.values["v"], full.values["v"])
+
+
 def test_resume_refuses_another_strategy(tmp_path):
     path = tmp_path / "run.eqx"
     params = {"v": bm.Param(jnp.zeros(3))}

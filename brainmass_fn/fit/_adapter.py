@@ -45,13 +45,16 @@ class AbstractAdapter(abc.ABC):
         return n_recorded
 
     def save(self, carry: Any, path: str) -> None:
-        """Write ``carry`` to ``path`` (array leaves, via equinox serialisation)."""
-        eqx.tree_serialise_leaves(path, carry)
+        """Write ``carry`` to ``path`` (array leaves, via equinox serialisation). Through
+        a file handle: given a name without a suffix, equinox would add ``.eqx``."""
+        with open(path, "wb") as f:
+            eqx.tree_serialise_leaves(f, carry)
 
     def load(self, path: str, diff: PyTree, meta: dict[str, Any]) -> Any:
         """Read a carry saved by `save`; ``diff`` rebuilds its structure, ``meta`` is the
         checkpoint's sidecar (step count, losses)."""
-        return eqx.tree_deserialise_leaves(path, self.init(diff))
+        with open(path, "rb") as f:
+            return eqx.tree_deserialise_leaves(f, self.init(diff))
 
     def n_accepted(self, carry: Any) -> int | None:
         """Steps that moved the search (None: the strategy does not count them)."""
