@@ -207,8 +207,26 @@ def bold_times(n_steps: int, dt: float | Any, tr: float | Any | None = 2000.0) -
     return dt * stride * jnp.arange(1, n_steps // stride + 1, dtype=jnp.result_type(float))
 
 
-def bold(
-    drive: Float[ArrayLike, " time *nodes"],
+def sampled_drive(drive: Any, dt: Any, tr: Any) -> tuple[Array, float, int, int]:
+    """The drive as a float array ``(time, *nodes)``, ``dt`` in ms, the steps per BOLD
+    sample and the number of samples, with clear errors for a drive without a time
+    axis or shorter than one ``tr`` (shared by `bold` and the HRF kernels)."""
+    dt = concrete_ms(dt, "dt")
+    tr = None if tr is None else concrete_ms(tr, "tr")
+    stride = _stride(dt, tr)
+    drive = jnp.asarray(drive, dtype=jnp.result_type(float))
+    if drive.ndim < 1:
+        raise ValueError("drive must have a leading time axis, shape (time, *nodes).")
+    n_out = drive.shape[0] // stride
+    if n_out < 1:
+        raise ValueError(
+            f"the drive covers {drive.shape[0] * dt} ms, shorter than one tr ({tr} ms); "
+            "pass a longer drive or a shorter tr."
+        )
+    return drive, dt, stride, n_out
+
+
+def bold(    drive: Float[ArrayLike, " time *nodes"],
     dt: float | Any,
     tr: float | Any | None = 2000.0,
     *,
@@ -248,18 +266,7 @@ def bold(
         raise ValueError(f"method must be one of {BOLD_METHODS}, got {method!r}.")
     if not isinstance(substeps, int) or substeps < 1:
         raise ValueError(f"substeps must be a positive int, got {substeps!r}.")
-    dt = concrete_ms(dt, "dt")
-    tr = None if tr is None else concrete_ms(tr, "tr")
-    stride = _stride(dt, tr)
-    drive = jnp.asarray(drive, dtype=jnp.result_type(float))
-    if drive.ndim < 1:
-        raise ValueError("drive must have a leading time axis, shape (time, *nodes).")
-    n_out = drive.shape[0] // stride
-    if n_out < 1:
-        raise ValueError(
-            f"the drive covers {drive.shape[0] * dt} ms, shorter than one tr ({tr} ms); "
-            "pass a longer drive or a shorter tr."
-        )
+    drive, dt, stride, n_out = sampled_drive(drive, dt, tr)
     hemo = resolve(BalloonWindkessel() if hemodynamics is None else hemodynamics)
     nodes = drive.shape[1:]
     state = hemo.rest_state(nodes) if y0 is None else jnp.asarray(y0, dtype=drive.dtype)

@@ -41,7 +41,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._timegrid import concrete_ms
 from ..params import canonical_field, resolve
-from .bold import _stride
+from .bold import sampled_drive
 
 __all__ = [
     "AbstractHRF",
@@ -424,18 +424,7 @@ def hrf_bold(
     Returns:
         ``(samples, *nodes)``, in the drive's units times the kernel's gain.
     """
-    dt = concrete_ms(dt, "dt")
-    tr = None if tr is None else concrete_ms(tr, "tr")
-    stride = _stride(dt, tr)
-    drive = jnp.asarray(drive, dtype=jnp.result_type(float))
-    if drive.ndim < 1:
-        raise ValueError("drive must have a leading time axis, shape (time, *nodes).")
-    n_out = drive.shape[0] // stride
-    if n_out < 1:
-        raise ValueError(
-            f"the drive covers {drive.shape[0] * dt} ms, shorter than one tr ({tr} ms); "
-            "pass a longer drive or a shorter tr."
-        )
+    drive, dt, stride, n_out = sampled_drive(drive, dt, tr)
     kernel = hrf_kernel(DoubleGammaHRF() if hrf is None else hrf, dt, length, normalise=normalise)
     y = causal_convolve(drive, kernel, method=method)
     return y[stride - 1 : n_out * stride : stride]
