@@ -224,6 +224,7 @@ def test_demo_short_run_writes_png_and_table(capsys, tmp_path):
     assert any(line.startswith("speed") for line in out.splitlines())
 
 
+@pytest.mark.slow
 def test_python_dash_m_entry_point():
     proc = subprocess.run(
         [sys.executable, "-m", "brainmass_fn", "--version"], capture_output=True, text=True

@@ -301,6 +301,7 @@ def test_shape_mistakes_name_the_argument():
         bm.simulate(bm.Hopf(), float("inf"), 0.1)
 
 
+@pytest.mark.slow
 def test_backsolve_adjoint_differentiates_the_model_parameters():
     # the model travels in diffrax's args, so an adjoint that sees only explicit inputs
     # (BacksolveAdjoint) gets its parameters; against the default checkpointed adjoint

@@ -123,6 +123,7 @@ def test_seeded_network_runs_are_bit_reproducible():
     np.testing.assert_allclose(batched[1], run(keys[1]), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("noise", [AdditiveNoise(sigma=0.05), OUNoise(sigma=0.5)])
 def test_noise_stream_does_not_depend_on_the_run_length(noise):
     # block b's normals come from fold_in(key, b) and are drawn a chunk of blocks at a
@@ -196,6 +197,7 @@ def ou_run(model, duration, noise, solver, key, **kw):
     return simulate(model, duration, DT, solver=solver, noise=noise, key=key, **kw)
 
 
+@pytest.mark.slow
 def test_diffrax_ou_euler_is_the_ordered_recursion_on_the_tree_increments():
     """diffrax.Euler on (x, u) is the fixed-step OU recursion (x uses the current u,
     then u_{n+1} = u_n + (mean - u_n) dt / tau + sigma dW_n), with dW_n the increments of
@@ -268,6 +270,7 @@ def test_diffrax_ou_runs_are_bit_reproducible(solver):
     assert np.abs(np.asarray(a) - np.asarray(c)).max() > 1e-3
 
 
+@pytest.mark.slow
 def test_diffrax_ou_in_a_network_enters_after_the_first_step():
     """u starts at its mean 0, so with Euler the first step is the noiseless one."""
     w = np.random.default_rng(1).uniform(0, 1, (6, 6)) * (1 - np.eye(6))
@@ -280,6 +283,7 @@ def test_diffrax_ou_in_a_network_enters_after_the_first_step():
     assert np.abs(np.asarray(a.ys[-1] - b.ys[-1])).max() > 1e-4
 
 
+@pytest.mark.slow
 def test_diffrax_ou_gradient_matches_finite_differences():
     """d/d(sigma, tau, mean) of mean(x^2) over a 3 ms Heun run with a fixed key.
 

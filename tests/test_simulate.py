@@ -163,8 +163,15 @@ def test_traced_duration_is_a_clear_error():
 
 @pytest.mark.parametrize(
     "solver",
-    ["euler", "heun", "rk4", diffrax.Euler(), diffrax.Heun(), bm.solvers.DiffraxRK4()],
-    ids=lambda s: s if isinstance(s, str) else "diffrax-" + type(s).__name__,
+    [
+        "euler",
+        "heun",
+        "rk4",
+        pytest.param(diffrax.Euler(), marks=pytest.mark.slow),
+        diffrax.Heun(),
+        pytest.param(bm.solvers.DiffraxRK4(), marks=pytest.mark.slow),
+    ],
+    ids=["euler", "heun", "rk4", "diffrax-Euler", "diffrax-Heun", "diffrax-DiffraxRK4"],
 )
 def test_reverse_mode_through_every_sample_equals_forward_mode(solver):
     # diffrax 0.7.2's RecursiveCheckpointAdjoint drops one sample's cotangent when a
