@@ -2,7 +2,8 @@
 
 Construct (models, `Network`, coupling, delays, noise), simulate (`simulate`), observe
 (`forward`: BOLD, EEG/MEG; `metrics`: FC, FCD, spectra; `phase`: synchrony), compare
-(`losses`), fit (`fit`) and train (`train`). Submodules hold the full API; the names
+(`losses`), fit (`fit`), quantify uncertainty (`infer`: Laplace, identifiability)
+and train (`train`). Submodules hold the full API; the names
 below are the ones used every day.
 """
 
@@ -13,6 +14,7 @@ from . import (
     delays,
     flagship,
     forward,
+    infer,
     losses,
     metrics,
     models,
@@ -166,6 +168,7 @@ __all__ = [
     "fit",
     "flagship",
     "forward",
+    "infer",
     "hrf_bold",
     "instantaneous_phase",
     "load_connectome",
