@@ -12,6 +12,7 @@ from . import (
     coupling,
     data,
     delays,
+    evoked,
     flagship,
     forward,
     infer,
@@ -30,6 +31,7 @@ from . import (
 from .data import Connectome, available_connectomes, load_connectome
 from .delays import delay_steps
 from .fit import FitResult, Nevergrad, fit
+from .fixed_point import fixed_point
 from .forward import (
     BalloonWindkessel,
     DoubleExponentialHRF,
@@ -151,7 +153,9 @@ __all__ = [
     "coupling",
     "data",
     "delay_steps",
+    "fixed_point",
     "delays",
+    "evoked",
     "device_mesh",
     "detrend",
     "eeg_lead_field",

@@ -16,7 +16,7 @@ experiment needs no settling time.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -54,6 +54,7 @@ def fixed_point(
     rtol: float | None = None,
     atol: float | None = None,
     max_steps: int = 64,
+    on_failure: Literal["raise", "nan"] = "raise",
 ) -> Float[Array, " state *nodes"]:
     """The fixed point of ``model`` (a node model or a `Network`) nearest ``guess``.
 
@@ -65,6 +66,10 @@ def fixed_point(
         rtol, atol: Newton's tolerances on the state; default ``1e-5`` in float32,
             ``1e-10`` in float64.
         max_steps: Newton iterations before giving up.
+        on_failure: ``"raise"`` an error when Newton does not converge, or return
+            ``"nan"``: inside a fit, whose line search then reads the point as the
+            worst possible (`brainmass_fn.fit` takes a NaN loss as ``+inf``) and
+            backs off, instead of stopping the fit.
 
     Returns:
         ``y*`` with ``f(y*) = 0``, differentiable in the model's parameters.
@@ -86,9 +91,14 @@ def fixed_point(
         max_steps=max_steps,
         throw=False,
     )
+    failed = sol.result != optx.RESULTS.successful
+    if on_failure == "nan":
+        return jnp.where(failed, jnp.nan, sol.value)
+    if on_failure != "raise":
+        raise ValueError(f"on_failure must be 'raise' or 'nan', got {on_failure!r}.")
     return eqx.error_if(
         sol.value,
-        sol.result != optx.RESULTS.successful,
+        failed,
         "fixed_point: Newton did not converge from this guess (no fixed point near it, or "
         "the system oscillates there); start from the end of a settling run.",
     )

@@ -89,7 +89,7 @@ def make_problem(n_regions: int = 20, seed: int = 0, noise: float = 0.05) -> Pro
             dt=DT,
             scale=p["gain"],
             baseline=ONSET,
-            y0=fixed_point(net, guess),
+            y0=fixed_point(net, guess, on_failure="nan"),
         )
 
     rng = np.random.default_rng(seed)
@@ -130,7 +130,7 @@ def fit_problem(problem: Problem, steps: int = 200) -> Recovery:
     """BFGS from the prior mean and gain 1; then the Laplace approximation there."""
     n = problem.truth["A"].size
     init = {
-        "A": bm.Param(jnp.full(n, A_PRIOR), lower=2.0, upper=4.5),
+        "A": bm.Param(jnp.full(n, A_PRIOR), lower=2.5, upper=4.0),
         "gain": bm.Param(1.0, lower=0.1, upper=10.0),
     }
     result = bm.fit(

@@ -45,6 +45,7 @@ PAGES: dict[str, bool] = {
     "scale-out.md": False,
     "solvers.md": False,
     "stimulation.md": True,  # ~20-50 s: a 200-step control through BOLD
+    "evoked.md": True,  # ~40 s: a 13-parameter BFGS fit and two Laplace approximations
 }
 #: pages with no code to run (reference material)
 NO_CODE = {"models.md", "api.md", "references.md"}

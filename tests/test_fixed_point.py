@@ -72,3 +72,9 @@ def test_no_fixed_point_is_a_clear_error():
     # dx/dt = u with u != 0 has no fixed point: Newton cannot converge
     with pytest.raises(Exception, match="Newton did not converge"):
         fixed_point(bm.Linear(gamma=0.0), jnp.zeros((1,)), input=1.0).block_until_ready()
+
+
+def test_no_fixed_point_gives_nan_when_asked():
+    # inside a fit a NaN loss is read as the worst value and the line search backs off
+    got = fixed_point(bm.Linear(gamma=0.0), jnp.zeros((1,)), input=1.0, on_failure="nan")
+    assert np.isnan(np.asarray(got)).all()
