@@ -216,7 +216,97 @@ def model_table() -> str:
             lines += [f"Checked against: {info.cross_checks}", ""]
         lines += ["| parameter | default | unit |", "| --- | --- | --- |"]
         lines += [f"| `{p.name}` | {_fmt(p.default)} | {p.unit} |" for p in info.parameters]
+    lines += _pipeline_sections()
     return "\n".join(lines) + "\n"
+
+
+#: the other pieces of a simulation pipeline: (dotted path, what it maps, checked by)
+_PIPELINE: dict[str, list[tuple[str, str, str]]] = {
+    "Forward models": [
+        (
+            "forward.bold.BalloonWindkessel",
+            "neural drive -> BOLD (ODE)",
+            "neurolib 0.6.2 and TVB trajectories (tests/test_bold.py)",
+        ),
+        ("forward.hrf.GammaHRF", "drive -> BOLD (kernel)", "TVB `Gamma` (tests/test_hrf.py)"),
+        (
+            "forward.hrf.DoubleGammaHRF",
+            "drive -> BOLD (kernel)",
+            "SPM12 `spm_hrf` formula, TVB `MixtureOfGammas`",
+        ),
+        ("forward.hrf.DoubleExponentialHRF", "drive -> BOLD (kernel)", "TVB `DoubleExponential`"),
+        ("forward.hrf.VolterraHRF", "drive -> BOLD (kernel)", "TVB `FirstOrderVolterra`"),
+        (
+            "forward.eeg.eeg_lead_field",
+            "region dipoles -> EEG (V per A m)",
+            "Legendre series of the sphere, reciprocity (tests/test_eeg.py)",
+        ),
+        (
+            "forward.eeg.meg_lead_field",
+            "region dipoles -> MEG (T per A m)",
+            "radial dipole silent, curl-free field (tests/test_eeg.py)",
+        ),
+        ("forward.eeg.load_gain", "a user's gain matrix (array or file)", "shape checks"),
+        (
+            "forward.monitors.temporal_average",
+            "sub-sampling by block means",
+            "block means, sinc gain of a sine (tests/test_monitors.py)",
+        ),
+    ],
+    "Stimuli, rest states and evoked responses": [
+        ("stimulus.Pulse", "rectangular pulse", "timing to the sample (tests/test_stimulus.py)"),
+        ("stimulus.PulseTrain", "periodic pulses", "tests/test_stimulus.py"),
+        ("stimulus.Biphasic", "TMS-like biphasic pulse", "tests/test_stimulus.py"),
+        ("stimulus.Sinusoid", "sine wave", "tests/test_stimulus.py"),
+        ("stimulus.Ramp", "linear ramp", "tests/test_stimulus.py"),
+        ("stimulus.Sampled", "a waveform on a time grid", "tests/test_stimulus.py"),
+        (
+            "fixed_point.fixed_point",
+            "rest state (Newton, implicit gradient)",
+            "linear solve, long runs (tests/test_fixed_point.py)",
+        ),
+        (
+            "evoked.evoked_response",
+            "stimulus -> baseline-corrected sensor response",
+            "analytic linear response (tests/test_evoked.py)",
+        ),
+        (
+            "control.control",
+            "optimal control of an input",
+            "neurolib's optimal control, "
+            "a closed-form linear-quadratic optimum (tests/test_control*.py)",
+        ),
+    ],
+}
+
+
+def _first_line(obj: object) -> str:
+    """The docstring's first sentence (up to ". " or a closing ":")."""
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    paragraph = " ".join(doc.split("\n\n")[0].split())
+    end = paragraph.find(". ")
+    sentence = paragraph if end < 0 else paragraph[: end + 1]
+    return sentence.rstrip(":").rstrip(",") + ("" if sentence.endswith(".") else ".")
+
+
+def _pipeline_sections() -> list[str]:
+    import importlib
+
+    lines = [
+        "",
+        "## Forward models, stimuli and evoked responses",
+        "",
+        "What turns a simulation into something measured, and what drives it. Each is a",
+        "pure function or an `equinox.Module` of differentiable parameters.",
+    ]
+    for title, rows in _PIPELINE.items():
+        lines += ["", f"### {title}", "", "| name | maps | checked against | summary |"]
+        lines += ["| --- | --- | --- | --- |"]
+        for path, maps, checked in rows:
+            module_name, _, attr = path.rpartition(".")
+            obj = getattr(importlib.import_module(f"brainmass_fn.{module_name}"), attr)
+            lines.append(f"| `{path}` | {maps} | {checked} | {_first_line(obj)} |")
+    return lines
 
 
 if __name__ == "__main__":
