@@ -3,6 +3,7 @@ defaults and units; docs/models.md is generated from it; every model fills the
 node-model contract."""
 
 import dataclasses
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -97,10 +98,14 @@ def test_docs_are_generated_from_the_registry():
     )
 
 
+#: peer venvs: $TVB_PYTHON / $NEUROLIB_PYTHON, else ../peers/<name> beside the checkout
+_PEER_DIR = Path(__file__).resolve().parents[2] / "peers"
+_TVB = Path(os.environ.get("TVB_PYTHON", _PEER_DIR / "tvb" / "bin" / "python"))
+_NEUROLIB = Path(os.environ.get("NEUROLIB_PYTHON", _PEER_DIR / "neurolib" / "bin" / "python"))
 PEERS = {
-    "make_zoo_tvb.py": Path("/work/peers/tvb/bin/python"),
-    "make_zoo_neurolib.py": Path("/work/peers/neurolib/bin/python"),
-    "make_zoo_threshold_linear.py": Path("/work/peers/tvb/bin/python"),
+    "make_zoo_tvb.py": _TVB,
+    "make_zoo_neurolib.py": _NEUROLIB,
+    "make_zoo_threshold_linear.py": _TVB,
 }
 
 

@@ -3,8 +3,8 @@ known drive, the reference for ``tests/test_bold.py``.
 
 Run inside a venv with neurolib 0.6.2 (never the project's venv)::
 
-    python3 -m venv /work/peers/neurolib && /work/peers/neurolib/bin/pip install neurolib==0.6.2
-    /work/peers/neurolib/bin/python tests/data/make_bold_neurolib.py
+    python3 -m venv ../peers/neurolib && ../peers/neurolib/bin/pip install neurolib==0.6.2
+    ../peers/neurolib/bin/python tests/data/make_bold_neurolib.py
 
 It calls neurolib's integrator ``neurolib.models.bold.timeIntegration.simulateBOLD``
 directly (not ``BOLDModel``, which starts the vasodilatory signal at X = 1 instead of

