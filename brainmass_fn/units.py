@@ -21,20 +21,10 @@ from typing import Any
 
 import pint
 
-__all__ = ["ureg", "Quantity", "UnitError", "to_canonical", "is_quantity", "CANONICAL"]
+__all__ = ["ureg", "Quantity", "UnitError", "to_canonical", "is_quantity"]
 
 ureg = pint.UnitRegistry()
 Quantity = ureg.Quantity
-
-#: canonical unit for each physical kind of argument
-CANONICAL: dict[str, str] = {
-    "time": "ms",
-    "rate": "1/ms",
-    "distance": "mm",
-    "speed": "mm/ms",
-    "dimensionless": "dimensionless",
-}
-
 
 class UnitError(ValueError):
     """A quantity was given with a unit of the wrong physical dimension."""
