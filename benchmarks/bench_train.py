@@ -32,7 +32,7 @@ def _write_trials(seed: int, path: pathlib.Path) -> None:
     import jax
     import numpy as np
 
-    from brainmass_fn import tasks
+    from brainmass_fn.train import tasks
 
     _, k_train, k_val, k_test, _ = jax.random.split(jax.random.key(seed), 5)
     task = dict(n_stimuli=4, noise=0.3, response_steps=10)

@@ -13,7 +13,6 @@ from . import (
     data,
     delays,
     evoked,
-    flagship,
     forward,
     infer,
     losses,
@@ -26,7 +25,6 @@ from . import (
     solvers,
     stimulus,
     sweep,
-    tasks,
 )
 from .data import Connectome, available_connectomes, load_connectome
 from .delays import delay_steps
@@ -85,7 +83,6 @@ from .models import (
 )
 from .network import Network
 from .noise import AdditiveNoise, OUNoise
-from .oscillator_network import OscillatorNetwork
 from .params import Param, param_values, resolve, trainable
 from .phase import (
     analytic_signal,
@@ -99,7 +96,7 @@ from .phase import (
 from .signal import bandpass, detrend, zscore
 from .simulate import SimulationDiverged, SolveState, Trajectory, simulate
 from .sweep import device_mesh, evaluate_population
-from .train import EarlyStopping, TrainResult, train, trainable_with_arrays
+from .train import EarlyStopping, OscillatorNetwork, TrainResult, train, trainable_with_arrays
 from .units import UnitError, ureg
 
 __version__ = "0.1.0"
@@ -170,7 +167,6 @@ __all__ = [
     "fcd_ks_smooth",
     "fcd_wasserstein",
     "fit",
-    "flagship",
     "forward",
     "infer",
     "hrf_bold",
@@ -198,7 +194,6 @@ __all__ = [
     "spectral_loss",
     "stimulus",
     "sweep",
-    "tasks",
     "train",
     "trainable",
     "trainable_with_arrays",

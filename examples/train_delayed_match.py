@@ -21,9 +21,7 @@ import time
 import jax
 import optax
 
-from brainmass_fn import tasks
-from brainmass_fn.oscillator_network import OscillatorNetwork
-from brainmass_fn.train import EarlyStopping, TrainResult, train
+from brainmass_fn.train import EarlyStopping, OscillatorNetwork, TrainResult, tasks, train
 
 RESPONSE = 10  # response window, steps (the task's response_steps)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from brainmass_fn.cli import CLIError, load_fit_config, main
-from brainmass_fn.flagship import FlagshipConfig
+from brainmass_fn.cli.flagship import FlagshipConfig
 from brainmass_fn.models import available
 
 CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
@@ -241,8 +241,8 @@ def test_demo_pipeline_gradient_matches_finite_differences():
     import jax
     import jax.numpy as jnp
 
+    from brainmass_fn.cli.flagship import flagship_fc, flagship_network
     from brainmass_fn.data import load_connectome
-    from brainmass_fn.flagship import flagship_fc, flagship_network
     from brainmass_fn.gradcheck import check_gradient
     from brainmass_fn.losses import fc_correlation_loss
 

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from brainmass_fn._cli_config import SCHEMA, line_of
 from brainmass_fn.cli import main
+from brainmass_fn.cli._config import SCHEMA, line_of
 
 GOOD = """\
 connectome = "gw"
@@ -193,8 +193,8 @@ class _Reached(Exception):
 
 def _stub_run(config, **kwargs):
     # everything run_flagship does before its first simulation
+    from brainmass_fn.cli.flagship import flagship_network
     from brainmass_fn.data import load_connectome
-    from brainmass_fn.flagship import flagship_network
 
     data = load_connectome(config.connectome)
     flagship_network(config, data.weights, data.lengths, fitted=True)
@@ -215,7 +215,7 @@ def _check_run_or_exit_2(edits) -> None:
             node = node[part]
         node[key[-1]] = value
     text = _toml(doc)
-    flagship = sys.modules["brainmass_fn.flagship"]
+    flagship = sys.modules["brainmass_fn.cli.flagship"]
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
         Path("c.toml").write_text(text)
         err = open("err.txt", "w+")  # noqa: SIM115

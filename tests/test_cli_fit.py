@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from brainmass_fn import _flagship_checkpoint as ckpt
+from brainmass_fn.cli import _flagship_checkpoint as ckpt
 from brainmass_fn.cli import load_fit_config, main
-from brainmass_fn.flagship import FlagshipConfig, FlagshipResult
+from brainmass_fn.cli.flagship import FlagshipConfig, FlagshipResult
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,7 @@ def _fake_result(config: FlagshipConfig, status: str, steps_done: int) -> Flagsh
 
 
 def test_interrupted_fit_exits_130_and_marks_results_partial(capsys, tmp_path, monkeypatch):
-    flagship = sys.modules["brainmass_fn.flagship"]
+    flagship = sys.modules["brainmass_fn.cli.flagship"]
     seen = {}
 
     def interrupted_run(config, **kwargs):
@@ -91,7 +91,7 @@ def test_interrupted_fit_exits_130_and_marks_results_partial(capsys, tmp_path, m
 
 
 def test_completed_fit_is_marked_completed(capsys, tmp_path, monkeypatch):
-    flagship = sys.modules["brainmass_fn.flagship"]
+    flagship = sys.modules["brainmass_fn.cli.flagship"]
     monkeypatch.setattr(flagship, "run_flagship",
                         lambda config, **kw: _fake_result(config, "completed", 40))  # fmt: skip
     monkeypatch.chdir(tmp_path)
@@ -104,7 +104,7 @@ def test_completed_fit_is_marked_completed(capsys, tmp_path, monkeypatch):
 
 
 def test_interrupt_without_checkpoint_says_how_to_make_it_resumable(capsys, tmp_path, monkeypatch):
-    flagship = sys.modules["brainmass_fn.flagship"]
+    flagship = sys.modules["brainmass_fn.cli.flagship"]
     monkeypatch.setattr(flagship, "run_flagship",
                         lambda config, **kw: _fake_result(config, "interrupted", 2))  # fmt: skip
     monkeypatch.chdir(tmp_path)
@@ -116,7 +116,7 @@ def test_interrupt_without_checkpoint_says_how_to_make_it_resumable(capsys, tmp_
 def test_a_fit_that_ended_early_for_another_reason_exits_1_marked_partial(
     capsys, tmp_path, monkeypatch
 ):
-    flagship = sys.modules["brainmass_fn.flagship"]
+    flagship = sys.modules["brainmass_fn.cli.flagship"]
     monkeypatch.setattr(flagship, "run_flagship",
                         lambda config, **kw: _fake_result(config, "failed", 1))  # fmt: skip
     monkeypatch.chdir(tmp_path)
@@ -135,7 +135,7 @@ def test_ctrl_c_before_the_first_step_exits_130_saying_nothing_was_written(
     def compiling(config, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sys.modules["brainmass_fn.flagship"], "run_flagship", compiling)
+    monkeypatch.setattr(sys.modules["brainmass_fn.cli.flagship"], "run_flagship", compiling)
     monkeypatch.chdir(tmp_path)
     rc = main(["fit", str(_tiny(tmp_path)), "--no-progress"])
     assert rc == 130
@@ -159,7 +159,7 @@ def test_checkpoint_options_are_checked_before_any_work(
     def never(*a, **k):
         raise AssertionError("the fit started before the options were checked")
 
-    monkeypatch.setattr(sys.modules["brainmass_fn.flagship"], "run_flagship", never)
+    monkeypatch.setattr(sys.modules["brainmass_fn.cli.flagship"], "run_flagship", never)
     monkeypatch.chdir(tmp_path)
     if setup == "ck":
         Path("ck").write_text("{}")
@@ -181,7 +181,7 @@ def test_resume_with_another_config_exits_2_naming_what_differs(capsys, tmp_path
 
 
 def test_resume_without_saved_progress_starts_at_step_0(capsys, tmp_path, monkeypatch):
-    flagship = sys.modules["brainmass_fn.flagship"]
+    flagship = sys.modules["brainmass_fn.cli.flagship"]
     monkeypatch.setattr(flagship, "run_flagship",
                         lambda config, **kw: _fake_result(config, "completed", 40))  # fmt: skip
     monkeypatch.chdir(tmp_path)
@@ -193,7 +193,7 @@ def test_resume_without_saved_progress_starts_at_step_0(capsys, tmp_path, monkey
 def test_resume_may_replace_the_partial_results_of_the_run_it_continues(
     capsys, tmp_path, monkeypatch
 ):
-    flagship = sys.modules["brainmass_fn.flagship"]
+    flagship = sys.modules["brainmass_fn.cli.flagship"]
     monkeypatch.setattr(flagship, "run_flagship",
                         lambda config, **kw: _fake_result(config, "completed", 40))  # fmt: skip
     monkeypatch.chdir(tmp_path)
@@ -226,7 +226,7 @@ def test_state_file_round_trip_and_damage(tmp_path):
 def test_step_losses_take_the_best_of_each_generation():
     from types import SimpleNamespace
 
-    from brainmass_fn.flagship import _step_losses
+    from brainmass_fn.cli.flagship import _step_losses
 
     cma = FlagshipConfig(duration=40.0, transient=10.0, dt=20.0, strategy="CMA", steps=2)
     result = SimpleNamespace(losses=[3.0, 1.0, 2.0, 0.5, 4.0, 6.0], steps=2)
@@ -253,11 +253,11 @@ def _cheap_fc(network, config, key):
 
 @pytest.fixture
 def cheap_flagship(monkeypatch):
-    """`brainmass_fn.flagship` with `_cheap_fc` and without jit: the fit loop, its
+    """`brainmass_fn.cli.flagship` with `_cheap_fc` and without jit: the fit loop, its
     checkpoints and the rounds run for real, in about a second (no compilation)."""
     import jax
 
-    flagship = sys.modules["brainmass_fn.flagship"]
+    flagship = sys.modules["brainmass_fn.cli.flagship"]
     monkeypatch.setattr(flagship, "flagship_fc", _cheap_fc)
     with jax.disable_jit():
         yield flagship
@@ -375,7 +375,7 @@ def test_sigint_mid_fit_exits_130_with_partial_results_then_resume_completes(tmp
 
 @pytest.mark.slow  # three compilations of the fit (~15-60 s each on 2 cores)
 def test_sigkill_mid_fit_then_resume_ends_where_an_uninterrupted_fit_ends(tmp_path):
-    from brainmass_fn.flagship import run_flagship
+    from brainmass_fn.cli.flagship import run_flagship
 
     config, _ = load_fit_config(_tiny(tmp_path))
     reference = run_flagship(config, progress=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from brainmass_fn.cli import _warn_zero_lags, main
+from brainmass_fn.cli._main import _warn_zero_lags, main
 
 W3 = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.2], [0.5, 0.2, 0.0]])
 FAST = ("--param", "a=-0.05", "--K", "0.1", "--duration", "20 ms", "--dt", "0.1", "--no-progress")

@@ -12,8 +12,7 @@ import pytest
 from conftest import hopf_exact
 
 import brainmass_fn as bm
-from brainmass_fn import tasks
-from brainmass_fn.oscillator_network import OscillatorNetwork
+from brainmass_fn.train import OscillatorNetwork, tasks
 
 
 def _plain(a, w, coupling, w_in, bias, w_out, b_out, dt=1.0, substeps=1):

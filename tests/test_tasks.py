@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainmass_fn import tasks
+from brainmass_fn.train import tasks
 
 KEY = jax.random.key(3)
 

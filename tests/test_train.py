@@ -12,9 +12,7 @@ import optax
 import pytest
 
 import brainmass_fn as bm
-from brainmass_fn import tasks
-from brainmass_fn.oscillator_network import OscillatorNetwork
-from brainmass_fn.train import EarlyStopping, train, trainable_with_arrays
+from brainmass_fn.train import EarlyStopping, OscillatorNetwork, tasks, train, trainable_with_arrays
 from brainmass_fn.train import _train as train_module
 from brainmass_fn.train._data import epoch_batches
 

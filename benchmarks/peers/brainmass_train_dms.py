@@ -7,7 +7,7 @@ Runs in brainmass's own interpreter, never the project's (see benchmarks/README.
 
 ``--data`` is an ``.npz`` with ``train_u, train_y, val_u, val_y, test_u, test_y``
 (inputs ``(trials, time, channels)``, integer labels), as `bench_train.py` writes it
-from `brainmass_fn.tasks.delayed_match_to_sample`, so both packages see the same trials.
+from `brainmass_fn.train.tasks.delayed_match_to_sample`, so both packages see the same trials.
 
 The model and loop are brainmass's own: ``HORNSeqNetwork(n_input, 32, 2)`` with its
 defaults (damped harmonic oscillators, ``alpha = 0.04``, ``omega = 2 pi / 28``,

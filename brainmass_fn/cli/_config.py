@@ -109,7 +109,7 @@ def quantity(target: str, unit: str, example: str, lo: float = 0, strict: bool =
         if _is_number(value):
             out = float(value)
         elif isinstance(value, str):
-            from .units import ureg
+            from ..units import ureg
 
             try:
                 out = float(ureg.Quantity(value).to(unit).magnitude)
@@ -192,20 +192,20 @@ def bounds_table(target: str, example: str) -> Field:
 
 
 def _connectome(name: str) -> None:
-    from .data import available_connectomes
+    from ..data import available_connectomes
 
     if name.lower() not in available_connectomes():
         raise ValueError(f"choose a shipped connectome {list(available_connectomes())}")
 
 
 def _model(name: str) -> None:
-    from .models import get
+    from ..models import get
 
     get(name)
 
 
 def _coupling(name: str) -> None:
-    from .coupling import get_coupling
+    from ..coupling import get_coupling
 
     get_coupling(name)
 
@@ -213,7 +213,7 @@ def _coupling(name: str) -> None:
 def _strategy(name: str) -> None:
     if name.lower() in ("adam", "sgd"):
         return
-    from .fit import Nevergrad
+    from ..fit import Nevergrad
 
     try:
         Nevergrad(name)
@@ -361,9 +361,9 @@ def read_fit_config(path: str | Path) -> tuple[dict[str, Any], dict[str, Path | 
 
 def _check_against_model(kwargs: dict[str, Any], fail: Callable[..., ConfigError]) -> None:
     """Node parameter names in [model.params], [fit.params] and the BOLD signal."""
+    from ..models import available
+    from ..models import get as get_model
     from .flagship import FlagshipConfig
-    from .models import available
-    from .models import get as get_model
 
     defaults = dataclasses.asdict(FlagshipConfig())
     cls = get_model(kwargs.get("model", defaults["model"]))

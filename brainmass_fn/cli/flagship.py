@@ -55,20 +55,20 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float
 
+from .._timegrid import whole_multiple
+from ..coupling import get_coupling
+from ..data import available_connectomes, load_connectome
+from ..fit import fit
+from ..forward import bold
+from ..losses import fc_correlation_loss
+from ..metrics import fc
+from ..models import available
+from ..models import get as get_model
+from ..network import Network
+from ..noise import AdditiveNoise
+from ..params import Param, resolve
+from ..simulate import simulate
 from . import _flagship_checkpoint as ckpt
-from ._timegrid import whole_multiple
-from .coupling import get_coupling
-from .data import available_connectomes, load_connectome
-from .fit import fit
-from .forward import bold
-from .losses import fc_correlation_loss
-from .metrics import fc
-from .models import available
-from .models import get as get_model
-from .network import Network
-from .noise import AdditiveNoise
-from .params import Param, resolve
-from .simulate import simulate
 
 __all__ = ["FlagshipConfig", "FlagshipResult", "flagship_network", "flagship_fc", "run_flagship"]
 
@@ -218,7 +218,7 @@ class FlagshipConfig:
             return optax.adam(schedule)
         if name.lower() == "sgd":
             return optax.sgd(schedule)
-        from .fit import Nevergrad
+        from ..fit import Nevergrad
 
         return Nevergrad(name, population=self.population, seed=self.seed)
 
@@ -362,7 +362,7 @@ def run_flagship(
             from 1, including the steps of a resumed checkpoint).
         checkpoint: a file for the run's progress (JSON); the search state goes to
             ``checkpoint.round<i>``, saved every ``checkpoint_every`` steps, on Ctrl-C
-            and at the end (see `brainmass_fn._flagship_checkpoint`); None saves
+            and at the end (see `brainmass_fn.cli._flagship_checkpoint`); None saves
             nothing.
         checkpoint_every: steps between saves.
         resume: continue from ``checkpoint`` if it holds progress of this config (a

@@ -6,7 +6,7 @@ Subcommands:
   simulated, turned into BOLD (TR 2 s) and FC, and its coupling ``K`` and conduction
   speed are fitted by gradient descent to the group-mean empirical FC; writes a PNG
   (simulated vs empirical FC, their scatter, the loss curve) and prints a summary
-  table. A few minutes on 2 CPU cores (see `brainmass_fn.flagship`).
+  table. A few minutes on 2 CPU cores (see `brainmass_fn.cli.flagship`).
 - ``simulate``: one model (alone or on a connectome) to an ``.npz`` file.
 - ``fit``: an FC fit described by a small TOML file (see ``examples/configs/``).
 - ``models``: the model zoo with its parameters, defaults and units.
@@ -51,7 +51,7 @@ class CLIError(Exception):
 
 def _quantity(value: str, unit: str, what: str) -> float:
     """``value`` ("300 s", "10 ms", or a bare number in ``unit``) as a number in ``unit``."""
-    from .units import ureg
+    from ..units import ureg
 
     try:
         number = float(value)
@@ -128,8 +128,8 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from .models import available
-    from .models import get as get_model
+    from ..models import available
+    from ..models import get as get_model
 
     infos = available()
     if args.model:
@@ -167,7 +167,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _connectome(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
-    from .data import available_connectomes, load_connectome, read_connectome_npz
+    from ..data import available_connectomes, load_connectome, read_connectome_npz
 
     if spec.lower() in available_connectomes():
         data = load_connectome(spec)
@@ -186,7 +186,7 @@ def _connectome(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
 
 def _warn_zero_lags(weights: np.ndarray, lengths: np.ndarray, speed: float, dt: float) -> None:
     """Warn about delayed edges whose lag rounds to 0 steps (they act instantly)."""
-    from .delays import delay_steps
+    from ..delays import delay_steps
 
     if not speed > 0:
         return  # Network names the bad speed
@@ -206,11 +206,11 @@ def _warn_zero_lags(weights: np.ndarray, lengths: np.ndarray, speed: float, dt: 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     import jax
 
-    from .forward import bold, bold_times
-    from .models import get as get_model
-    from .network import Network
-    from .noise import AdditiveNoise
-    from .simulate import SimulationDiverged, simulate
+    from ..forward import bold, bold_times
+    from ..models import get as get_model
+    from ..network import Network
+    from ..noise import AdditiveNoise
+    from ..simulate import SimulationDiverged, simulate
 
     out = _check_output(args.output, args.force, ".npz")
     duration = _quantity(args.duration, "ms", "--duration")
@@ -323,12 +323,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def load_fit_config(path: str | Path) -> tuple[Any, dict[str, Path | None]]:
     """Read a TOML fit config into a `FlagshipConfig` and the output paths.
 
-    See ``examples/configs/`` for annotated examples and `brainmass_fn._cli_config`
+    See ``examples/configs/`` for annotated examples and `brainmass_fn.cli._config`
     for the schema. Times accept units (``duration = "300 s"``); bare numbers are s
     for ``duration``/``transient`` and ms for ``dt``/``tr``; ``speed`` is mm/ms (= m/s).
     Raises `CLIError` naming the key, its line, the expected type and the value found.
     """
-    from ._cli_config import ConfigError, read_fit_config
+    from ._config import ConfigError, read_fit_config
     from .flagship import FlagshipConfig
 
     try:
@@ -392,7 +392,7 @@ def _save_results(path: Path, result: Any) -> None:
 def _run_fit(
     config: Any, outputs: dict[str, Path | None], args: argparse.Namespace, title: str
 ) -> int:
-    from ._cli_config import FIGURE_SUFFIXES
+    from ._config import FIGURE_SUFFIXES
     from .flagship import run_flagship
 
     checkpoint, has_progress = _checkpoint_args(args)
@@ -404,7 +404,7 @@ def _run_fit(
         _check_output(figure, force)
         if figure.suffix.lower() not in FIGURE_SUFFIXES:
             raise CLIError(f"figure {figure} must end in one of {', '.join(FIGURE_SUFFIXES)}.")
-        from .plot import pyplot
+        from ..plot import pyplot
 
         pyplot("Agg")  # fail now, not after the fit, if matplotlib is missing
     if results is not None:
@@ -453,7 +453,7 @@ def _run_fit(
         note = f" (status '{result.status}': partial)" if result.partial else ""
         print(f"wrote {results}{note}")
     if figure is not None:
-        from .plot import fit_figure, save_figure
+        from ..plot import fit_figure, save_figure
 
         units = {row[0]: row[3] for row in result.summary()}
         fitted = ", ".join(
@@ -525,7 +525,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``brainmass-fn``."""
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog=PROG,

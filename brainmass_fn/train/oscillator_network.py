@@ -41,9 +41,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .models._base import AbstractNeuralMass
-from .models.hopf import Hopf
-from .params import Param, resolve
+from ..models._base import AbstractNeuralMass
+from ..models.hopf import Hopf
+from ..params import Param, resolve
 
 __all__ = ["OscillatorNetwork", "heun_step"]
 
