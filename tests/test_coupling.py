@@ -48,13 +48,13 @@ def test_kuramoto_is_sine_of_phase_difference():
 @pytest.mark.parametrize(
     "module, pure",
     [
-        (cp.Linear, lambda xd, x: cp.linear(W, xd, K)),
-        (cp.Diffusive, lambda xd, x: cp.diffusive(W, xd, x, K)),
+        (cp.LinearCoupling, lambda xd, x: cp.linear(W, xd, K)),
+        (cp.DiffusiveCoupling, lambda xd, x: cp.diffusive(W, xd, x, K)),
         (
-            lambda: cp.Sigmoidal(midpoint=0.2, width=0.5),
+            lambda: cp.SigmoidalCoupling(midpoint=0.2, width=0.5),
             lambda xd, x: cp.sigmoidal(W, xd, K, midpoint=0.2, width=0.5),
         ),
-        (cp.Kuramoto, lambda xd, x: cp.kuramoto(W, xd, x, K)),
+        (cp.KuramotoCoupling, lambda xd, x: cp.kuramoto(W, xd, x, K)),
     ],
 )
 def test_factored_form_equals_pure_function_with_delays(module, pure):
@@ -68,7 +68,7 @@ def test_factored_form_equals_pure_function_with_delays(module, pure):
 
 
 def test_get_coupling_by_name_and_error():
-    assert isinstance(cp.get_coupling("additive"), cp.Linear)
-    assert isinstance(cp.get_coupling("diffusive"), cp.Diffusive)
+    assert isinstance(cp.get_coupling("additive"), cp.LinearCoupling)
+    assert isinstance(cp.get_coupling("diffusive"), cp.DiffusiveCoupling)
     with pytest.raises(ValueError, match="Unknown coupling 'bogus'"):
         cp.get_coupling("bogus")
