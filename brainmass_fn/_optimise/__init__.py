@@ -1,11 +1,12 @@
 """The optimisation machinery `fit` and `train` share (private): the loop, its
 checkpoint format and the guarded optimiser update."""
 
-from ._checkpoint import Checkpoint, decode, encode
+from ._checkpoint import FORMAT, Checkpoint, decode, encode
 from ._guard import all_finite, guarded_update, select
 from ._loop import AbstractTask, Best, Outcome, Report, Start, iterate, lower, resume_from, settle
 
 __all__ = [
+    "FORMAT",
     "AbstractTask",
     "Best",
     "Checkpoint",
