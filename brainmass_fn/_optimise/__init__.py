@@ -3,7 +3,18 @@ checkpoint format and the guarded optimiser update."""
 
 from ._checkpoint import FORMAT, Checkpoint, decode, encode
 from ._guard import all_finite, guarded_update, select
-from ._loop import AbstractTask, Best, Outcome, Report, Start, iterate, lower, resume_from, settle
+from ._loop import (
+    AbstractTask,
+    Best,
+    Outcome,
+    Report,
+    Start,
+    iterate,
+    lower,
+    partition,
+    resume_from,
+    settle,
+)
 
 __all__ = [
     "FORMAT",
@@ -19,6 +30,7 @@ __all__ = [
     "guarded_update",
     "iterate",
     "lower",
+    "partition",
     "resume_from",
     "select",
     "settle",

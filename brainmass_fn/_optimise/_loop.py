@@ -28,11 +28,33 @@ import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import equinox as eqx
+import jax
+from jaxtyping import PyTree
 from tqdm.auto import tqdm
 
 from ._checkpoint import Checkpoint, decode
 
-__all__ = ["AbstractTask", "Best", "Outcome", "Report", "Start", "iterate", "resume_from", "settle"]
+__all__ = [
+    "AbstractTask",
+    "Best",
+    "Outcome",
+    "Report",
+    "Start",
+    "iterate",
+    "partition",
+    "resume_from",
+    "settle",
+]
+
+
+def partition(tree: PyTree, filter_spec: Any, empty: str) -> tuple[PyTree, PyTree]:
+    """``eqx.partition(tree, filter_spec)``: ``(diff, static)``, the part a run
+    optimises and the rest; ``ValueError(empty)`` if ``diff`` holds no array."""
+    diff, static = eqx.partition(tree, filter_spec)
+    if not any(eqx.is_array(x) for x in jax.tree_util.tree_leaves(diff)):
+        raise ValueError(empty)
+    return diff, static
 
 
 class Best(NamedTuple):

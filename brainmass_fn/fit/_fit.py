@@ -8,23 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import equinox as eqx
-import jax
 import numpy as np
 import optax
 from jaxtyping import Array, PyTree
 
-from .._optimise import (
-    AbstractTask,
-    Best,
-    Checkpoint,
-    Report,
-    Start,
-    decode,
-    encode,
-    iterate,
-    resume_from,
-    settle,
-)
+from .. import _optimise as opt
 from .._paths import check_output_file
 from ..network import check_fittable_delays
 from ..params import trainable
@@ -83,7 +71,7 @@ def _failure(losses: list[float], best_loss: float, accepted: int | None, name: 
     return ""
 
 
-class _Task(AbstractTask):
+class _Task(opt.AbstractTask):
     """A fit for the shared loop: the state is ``(carry, losses)``; the best point lives
     in the carry (``adapter.best``), so the loop's best record keeps only its score."""
 
@@ -91,27 +79,27 @@ class _Task(AbstractTask):
         self.adapter, self.diff, self.callback = adapter, diff, callback
         self.name = f"fit ({adapter.name})"
 
-    def step(self, state: tuple, step: int, tick: Callable) -> tuple[tuple, Report]:
+    def step(self, state: tuple, step: int, tick: Callable) -> tuple[tuple, opt.Report]:
         carry, values, done = self.adapter.step(state[0])
         best = self.adapter.best(carry)[1]
-        report = Report(min(values), best, status="converged" if done else None)
+        report = opt.Report(min(values), best, status="converged" if done else None)
         return (carry, state[1] + values), report
 
-    def stop(self, step: int, report: Report | None, best: Best) -> str | None:
+    def stop(self, step: int, report: opt.Report | None, best: opt.Best) -> str | None:
         asked = report is not None and self.callback is not None
         if asked and self.callback(step, report.loss, best.score):
             return "stopped"
         return super().stop(step, report, best)
 
-    def write(self, state: tuple, best: Best, path: str) -> None:
+    def write(self, state: tuple, best: opt.Best, path: str) -> None:
         self.adapter.save(state[0], path)
 
     def read(self, path: str, meta: dict[str, Any]) -> tuple[tuple, None]:
         carry = self.adapter.load(path, self.diff, meta)
-        return (carry, decode(meta["record"]["losses"])), None
+        return (carry, opt.decode(meta["record"]["losses"])), None
 
     def record(self, state: tuple) -> dict[str, Any]:
-        return {"losses": encode(state[1])}
+        return {"losses": opt.encode(state[1])}
 
 
 def fit(
@@ -196,25 +184,23 @@ def fit(
     if checkpoint is not None:  # before any step: a bad path must not lose the fit
         check_output_file(checkpoint, "checkpoint")
     check_fittable_delays(params)
-    diff, static = eqx.partition(params, trainable(params))
-    if not any(eqx.is_array(x) for x in jax.tree_util.tree_leaves(diff)):
-        raise ValueError(
-            "params has nothing to fit: wrap the values to fit in Param(...) (or pass "
-            "floating-point arrays)."
-        )
+    diff, static = opt.partition(
+        params, trainable(params), "params has nothing to fit: wrap the values to fit in "
+        "Param(...) (or pass floating-point arrays).",
+    )  # fmt: skip
     adapter = _adapter(loss, strategy, params, diff, static, steps)
     task = _Task(adapter, diff, callback)
     started = time.perf_counter()
     saved = None
     if checkpoint is not None:
-        saved = Checkpoint.file(
+        saved = opt.Checkpoint.file(
             checkpoint, {"task": "fit", "strategy": adapter.name}, "these params/strategy",
             "pass resume=False (or another checkpoint path) to start afresh",
         )  # fmt: skip
-    begin = resume_from(task, saved) if resume else None
-    begin = begin or Start((adapter.init(diff), []))
-    out = iterate(task, begin, steps=steps, checkpoint=saved, every=checkpoint_every,
-                  progress=progress, started=started)  # fmt: skip
+    begin = opt.resume_from(task, saved) if resume else None
+    begin = begin or opt.Start((adapter.init(diff), []))
+    out = opt.iterate(task, begin, steps=steps, checkpoint=saved, every=checkpoint_every,
+                      progress=progress, started=started)  # fmt: skip
     carry, losses = out.state
     if out.status != "interrupted":
         carry, extra = adapter.finish(carry)
@@ -229,7 +215,7 @@ def fit(
         losses=np.asarray(losses, dtype=float),
         n_evals=adapter.n_evals(carry, len(losses)),
         wall_time=out.wall_time,
-        status=settle(out.status, failure),
+        status=opt.settle(out.status, failure),
         strategy=adapter.name,
         steps=out.step,
     )

@@ -16,18 +16,7 @@ import numpy as np
 import optax
 from jaxtyping import PRNGKeyArray, PyTree
 
-from .._optimise import (
-    AbstractTask,
-    Best,
-    Checkpoint,
-    Report,
-    Start,
-    decode,
-    encode,
-    iterate,
-    resume_from,
-    settle,
-)
+from .. import _optimise as opt
 from .._paths import check_output_dir
 from ..network import check_fittable_delays
 from ..params import is_param, resolve, trainable
@@ -91,7 +80,7 @@ class _State(NamedTuple):
 
 
 @dataclasses.dataclass
-class _Epochs(AbstractTask):
+class _Epochs(opt.AbstractTask):
     """Training for the shared loop: one step is one epoch of minibatch steps, scored
     by the monitored quantity under the `EarlyStopping` rule."""
 
@@ -114,7 +103,7 @@ class _Epochs(AbstractTask):
         self.n = n_samples(self.data)
         self.ticks = self.n // self.batch_size
 
-    def step(self, state: _State, step: int, tick: Callable) -> tuple[_State, Report]:
+    def step(self, state: _State, step: int, tick: Callable) -> tuple[_State, opt.Report]:
         t0 = time.perf_counter()
         diff, opt_state = state.diff, state.opt_state
         sums = dict.fromkeys(self.names, 0.0)
@@ -139,28 +128,28 @@ class _Epochs(AbstractTask):
         row.update(skipped_steps=float(skipped), epoch_time=time.perf_counter() - t0)
         history = {k: [*v, row[k]] for k, v in state.history.items()}
         value = row[self.monitor]
-        return _State(diff, opt_state, history), Report(value, value, diff)
+        return _State(diff, opt_state, history), opt.Report(value, value, diff)
 
     def improved(self, score: float, best: float) -> bool:
         return self.rule.improved(score, best)
 
-    def stop(self, step: int, report: Report | None, best: Best) -> str | None:
+    def stop(self, step: int, report: opt.Report | None, best: opt.Best) -> str | None:
         if self.stopping and step - best.step >= self.rule.patience:
             return "early_stopped"
         return None
 
-    def write(self, state: _State, best: Best, path: str) -> None:
+    def write(self, state: _State, best: opt.Best, path: str) -> None:
         with open(path, "wb") as f:  # a handle: given a bare name, equinox adds ".eqx"
             eqx.tree_serialise_leaves(f, (state.diff, state.opt_state, best.payload))
 
     def read(self, path: str, meta: dict[str, Any]) -> tuple[_State, PyTree]:
         with open(path, "rb") as f:
             diff, opt_state, best = eqx.tree_deserialise_leaves(f, self.like)
-        history = {k: decode(v) for k, v in meta["record"]["history"].items()}
+        history = {k: opt.decode(v) for k, v in meta["record"]["history"].items()}
         return _State(diff, opt_state, history), best
 
     def record(self, state: _State) -> dict[str, Any]:
-        return {"history": {k: encode(v) for k, v in state.history.items()}}
+        return {"history": {k: opt.encode(v) for k, v in state.history.items()}}
 
 
 def _failure(history: dict[str, list[float]], monitor: str, n_batches: int) -> str:
@@ -293,12 +282,10 @@ def train(
                 "filter_spec=trainable(model) to silence this warning.",
                 stacklevel=2,
             )
-    diff, static = eqx.partition(model, filter_spec)
-    if not any(eqx.is_array(x) for x in jax.tree_util.tree_leaves(diff)):
-        raise ValueError(
-            "model has nothing to train: wrap trainable values in Param(...), use float "
-            "arrays, or pass a filter_spec that selects some leaves."
-        )
+    diff, static = opt.partition(
+        model, filter_spec, "model has nothing to train: wrap trainable values in "
+        "Param(...), use float arrays, or pass a filter_spec that selects some leaves.",
+    )  # fmt: skip
 
     # trace the loss once on a batch shape: checks its signature and finds the metric names
     probe = take(data, jnp.arange(batch_size))
@@ -328,17 +315,17 @@ def train(
     task = _Epochs(loss_fn, strategy, static, data, val_data, val_batch_size, key, batch_size,
                    names, monitor, rule, stopping, like=(diff, opt_state, diff))  # fmt: skip
     saved = None
-    begin = Start(_State(diff, opt_state, history), best=Best(rule.worst, 0, diff))
+    begin = opt.Start(_State(diff, opt_state, history), best=opt.Best(rule.worst, 0, diff))
     if checkpoint is not None:
         key_data = np.asarray(jax.random.key_data(key)).tolist()
         run_id = {"task": "train", "key": key_data, "batch_size": batch_size, "n_samples": n,
                   "monitor": monitor}  # fmt: skip
-        saved = Checkpoint.directory(
+        saved = opt.Checkpoint.directory(
             checkpoint, run_id, "this model/strategy", "pass a new checkpoint directory"
         )
-        begin = resume_from(task, saved) or begin
-    out = iterate(task, begin, steps=epochs, checkpoint=saved, every=checkpoint_every,
-                  progress=progress, started=start_time)  # fmt: skip
+        begin = opt.resume_from(task, saved) or begin
+    out = opt.iterate(task, begin, steps=epochs, checkpoint=saved, every=checkpoint_every,
+                      progress=progress, started=start_time)  # fmt: skip
     state, best = out.state, out.best
     failure = _failure(state.history, monitor, task.ticks)
     return TrainResult(
@@ -349,6 +336,6 @@ def train(
         best_score=float(best.score),
         epochs_run=out.step,
         wall_time=out.elapsed,
-        status=settle(out.status, failure),
+        status=opt.settle(out.status, failure),
         monitor=monitor,
     )
