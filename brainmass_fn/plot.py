@@ -170,9 +170,27 @@ def plot_spectrum(
 
 
 def plot_loss(
-    losses: Float[ArrayLike, " steps"], *, ax: Any = None, log: bool = False, label: str = "loss"
+    losses: Float[ArrayLike, " steps"],
+    *,
+    ax: Any = None,
+    log: bool = False,
+    label: str = "loss",
+    best: bool = True,
+    xlabel: str = "step",
+    ylabel: str | None = None,
+    title: str | None = None,
 ) -> Any:
-    """Loss per step with the running best (non-finite steps left as gaps)."""
+    """Loss per step (non-finite steps left as gaps), with the running best.
+
+    The one loss plot: `FitResult.plot` (per evaluation) and `TrainResult.plot` (per
+    epoch, one call per split with ``best=False``) draw through it.
+
+    Args:
+        losses: one value per step, drawn at x = 1, 2, ...
+        log: logarithmic y axis, if every finite value is positive.
+        label: legend label of the curve (and the y label unless ``ylabel``).
+        best: also draw the running minimum, reading NaN/inf as ``+inf``.
+    """
     losses = np.asarray(losses, dtype=float)
     if losses.ndim != 1 or losses.size == 0:
         raise ValueError(f"losses must be a non-empty 1-D sequence, got shape {losses.shape}.")
@@ -180,13 +198,16 @@ def plot_loss(
     steps = np.arange(1, losses.size + 1)
     shown = np.where(np.isfinite(losses), losses, np.nan)
     ax.plot(steps, shown, "o-", ms=3, lw=1.0, label=label)
-    ax.plot(steps, np.fmin.accumulate(np.nan_to_num(shown, nan=np.inf)), lw=2.0, alpha=0.6,
-            label="best so far")  # fmt: skip
+    if best:
+        ax.plot(steps, np.fmin.accumulate(np.nan_to_num(shown, nan=np.inf)), lw=2.0,
+                alpha=0.6, label="best so far")  # fmt: skip
     finite = losses[np.isfinite(losses)]
     if log and finite.size and np.all(finite > 0):
         ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel(label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(label if ylabel is None else ylabel)
+    if title is not None:
+        ax.set_title(title)
     ax.legend(frameon=False)
     return ax
 

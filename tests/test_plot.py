@@ -102,3 +102,18 @@ def test_missing_matplotlib_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"brainmass_fn\[plot\]"):
         plot.pyplot()
+
+
+def test_train_result_plot_draws_each_split_per_epoch_through_plot_loss():
+    from brainmass_fn.train import TrainResult
+
+    history = {"train_loss": np.array([1.0, 0.6, np.nan]), "val_loss": np.array([1.2, 0.9, 0.8])}
+    result = TrainResult(None, None, history, best_epoch=3, best_score=0.8, epochs_run=3,
+                         wall_time=0.0, monitor="val_loss")  # fmt: skip
+    ax = result.plot()
+    train_line, val_line = ax.get_lines()  # best=False: no running-best lines
+    np.testing.assert_array_equal(val_line.get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(train_line.get_ydata(), [1.0, 0.6, np.nan])
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss"
+    with pytest.raises(ValueError, match="key 'acc' is not in the history"):
+        result.plot(key="acc")

@@ -1,10 +1,10 @@
-"""The contract between `fit`'s loop and one family of search strategies.
+"""The contract between `fit` and one family of search strategies.
 
-`fit` owns the loop (progress bar, interruption, checkpoints, callback, result);
-an adapter owns the algorithm. An adapter turns the trainable raw values ``diff``
-into a *carry* (everything the algorithm needs to continue) and advances it one
-step at a time. A carry is what a checkpoint stores, so a resumed fit continues
-exactly where the saved one stopped.
+The shared loop (`brainmass_fn._optimise.iterate`: progress bar, interruption,
+checkpoints) and `fit` (callback, result) drive it; an adapter owns the algorithm.
+An adapter turns the trainable raw values ``diff`` into a *carry* (everything the
+algorithm needs to continue) and advances it one step at a time. A carry is what a
+checkpoint stores, so a resumed fit continues exactly where the saved one stopped.
 """
 
 from __future__ import annotations

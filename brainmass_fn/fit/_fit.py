@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import equinox as eqx
-import jax
 import numpy as np
 import optax
 from jaxtyping import Array, PyTree
-from tqdm.auto import tqdm
 
+from .. import _optimise as opt
 from .._paths import check_output_file
 from ..network import check_fittable_delays
 from ..params import trainable
 from ._adapter import AbstractAdapter
-from ._checkpoint import load_checkpoint, save_checkpoint
 from ._nevergrad import Nevergrad, NevergradAdapter, is_nevergrad
 from ._optax import OptaxAdapter
 from ._optimistix import OptimistixAdapter, is_optimistix
@@ -72,6 +69,37 @@ def _failure(losses: list[float], best_loss: float, accepted: int | None, name: 
             "simulation that diverges in the backward pass, give NaN gradients."
         )
     return ""
+
+
+class _Task(opt.AbstractTask):
+    """A fit for the shared loop: the state is ``(carry, losses)``; the best point lives
+    in the carry (``adapter.best``), so the loop's best record keeps only its score."""
+
+    def __init__(self, adapter: AbstractAdapter, diff: PyTree, callback: Callable | None):
+        self.adapter, self.diff, self.callback = adapter, diff, callback
+        self.name = f"fit ({adapter.name})"
+
+    def step(self, state: tuple, step: int, tick: Callable) -> tuple[tuple, opt.Report]:
+        carry, values, done = self.adapter.step(state[0])
+        best = self.adapter.best(carry)[1]
+        report = opt.Report(min(values), best, status="converged" if done else None)
+        return (carry, state[1] + values), report
+
+    def stop(self, step: int, report: opt.Report | None, best: opt.Best) -> str | None:
+        asked = report is not None and self.callback is not None
+        if asked and self.callback(step, report.loss, best.score):
+            return "stopped"
+        return super().stop(step, report, best)
+
+    def write(self, state: tuple, best: opt.Best, path: str) -> None:
+        self.adapter.save(state[0], path)
+
+    def read(self, path: str, meta: dict[str, Any]) -> tuple[tuple, None]:
+        carry = self.adapter.load(path, self.diff, meta)
+        return (carry, opt.decode(meta["record"]["losses"])), None
+
+    def record(self, state: tuple) -> dict[str, Any]:
+        return {"losses": opt.encode(state[1])}
 
 
 def fit(
@@ -156,69 +184,38 @@ def fit(
     if checkpoint is not None:  # before any step: a bad path must not lose the fit
         check_output_file(checkpoint, "checkpoint")
     check_fittable_delays(params)
-    diff, static = eqx.partition(params, trainable(params))
-    if not any(eqx.is_array(x) for x in jax.tree_util.tree_leaves(diff)):
-        raise ValueError(
-            "params has nothing to fit: wrap the values to fit in Param(...) (or pass "
-            "floating-point arrays)."
-        )
-    adapter = _adapter(loss, strategy, params, diff, static, steps)
-    start = time.perf_counter()
-    loaded = load_checkpoint(checkpoint, adapter, diff) if resume else None
-    if loaded is None:
-        carry, k, losses, earlier = adapter.init(diff), 0, [], 0.0
-    else:
-        carry, k, losses, earlier = loaded
-    status = "completed"
-    bar = tqdm(
-        total=steps, initial=min(k, steps), desc=f"fit ({adapter.name})", leave=False,
-        disable=None if progress else True,
+    diff, static = opt.partition(
+        params, trainable(params), "params has nothing to fit: wrap the values to fit in "
+        "Param(...) (or pass floating-point arrays).",
     )  # fmt: skip
-
-    def elapsed() -> float:
-        return earlier + time.perf_counter() - start
-
-    def save() -> None:
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, adapter, carry, step=k, losses=losses, wall_time=elapsed())
-
-    try:
-        while k < steps:
-            new_carry, values, done = adapter.step(carry)
-            carry, k, losses = new_carry, k + 1, losses + values  # one assignment
-            best = adapter.best(carry)[1]
-            bar.set_postfix(loss=f"{min(values):.4g}", best=f"{best:.4g}")
-            bar.update()
-            if k % checkpoint_every == 0:
-                save()
-            if callback is not None and callback(k, min(values), best):
-                status = "stopped"
-                break
-            if done:
-                status = "converged"
-                break
-        save()
+    adapter = _adapter(loss, strategy, params, diff, static, steps)
+    task = _Task(adapter, diff, callback)
+    started = time.perf_counter()
+    saved = None
+    if checkpoint is not None:
+        saved = opt.Checkpoint.file(
+            checkpoint, {"task": "fit", "strategy": adapter.name}, "these params/strategy",
+            "pass resume=False (or another checkpoint path) to start afresh",
+        )  # fmt: skip
+    begin = opt.resume_from(task, saved) if resume else None
+    begin = begin or opt.Start((adapter.init(diff), []))
+    out = opt.iterate(task, begin, steps=steps, checkpoint=saved, every=checkpoint_every,
+                      progress=progress, started=started)  # fmt: skip
+    carry, losses = out.state
+    if out.status != "interrupted":
         carry, extra = adapter.finish(carry)
         losses = losses + extra
-    except KeyboardInterrupt:
-        status = "interrupted"
-        save()
-    finally:
-        bar.close()
     best_diff, best_loss = adapter.best(carry)
     if best_diff is None:  # interrupted before the first evaluation
         best_diff = diff
     failure = _failure(losses, best_loss, adapter.n_accepted(carry), adapter.name)
-    if failure and status != "interrupted" and k > 0:
-        status = "failed"
-        warnings.warn(failure, RuntimeWarning, stacklevel=2)
     return FitResult(
         params=eqx.combine(best_diff, static),
         best_loss=float(best_loss),
         losses=np.asarray(losses, dtype=float),
         n_evals=adapter.n_evals(carry, len(losses)),
-        wall_time=elapsed(),
-        status=status,
+        wall_time=out.wall_time,
+        status=opt.settle(out.status, failure),
         strategy=adapter.name,
-        steps=k,
+        steps=out.step,
     )

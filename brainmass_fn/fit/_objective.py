@@ -1,4 +1,4 @@
-"""What a loss may return, and the small tree helpers every strategy shares.
+"""What a loss may return: a scalar, or residuals for a least-squares solver.
 
 A loss is a pure function of the *resolved* params. It returns either
 
@@ -21,13 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PyTree
 
 from ..params import resolve
 
-__all__ = ["all_finite", "objective", "residuals", "select"]
+__all__ = ["objective", "residuals"]
 
 
 def residuals(loss: Callable[[PyTree], Array], diff: PyTree, static: PyTree) -> Array:
@@ -57,16 +56,3 @@ def objective(loss: Callable[[PyTree], Array], diff: PyTree, static: PyTree) -> 
             "such as optimistix.LevenbergMarquardt, which minimises sum(r**2)."
         )
     return out
-
-
-def all_finite(tree: PyTree) -> Array:
-    """True if every array leaf of ``tree`` is finite."""
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree) if eqx.is_array(x)]
-    return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
-
-
-def select(pred: Array, new: PyTree, old: PyTree) -> PyTree:
-    """``new`` where ``pred`` else ``old``, leaf by leaf (non-array leaves from ``new``)."""
-    return jax.tree_util.tree_map(
-        lambda a, b: jnp.where(pred, a, b) if eqx.is_array(a) else a, new, old
-    )

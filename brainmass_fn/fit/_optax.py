@@ -28,9 +28,10 @@ import numpy as np
 import optax
 from jaxtyping import Array, PyTree
 
+from .._optimise import guarded_update, select
 from ._adapter import AbstractAdapter
 from ._cache_key import StrategyKey
-from ._objective import all_finite, objective, select
+from ._objective import objective
 
 __all__ = ["OptaxAdapter"]
 
@@ -49,9 +50,7 @@ def _step(
     loss: Callable, strategy: StrategyKey, static: PyTree, carry: _Carry
 ) -> tuple[_Carry, Array]:
     value, grads = jax.value_and_grad(lambda d: objective(loss, d, static))(carry.diff)
-    ok = jnp.isfinite(value) & all_finite(grads)
-    updates, new_state = strategy.tx.update(grads, carry.opt_state, carry.diff)
-    stepped = eqx.apply_updates(carry.diff, updates)
+    ok, stepped, new_state = guarded_update(strategy.tx, value, grads, carry.opt_state, carry.diff)
     backtracked = jax.tree_util.tree_map(
         lambda x, x_ok: x_ok + 0.5 * (x - x_ok), carry.diff, carry.last_ok
     )

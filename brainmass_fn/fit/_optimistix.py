@@ -29,8 +29,9 @@ import jax.numpy as jnp
 import optimistix as optx
 from jaxtyping import Array, PyTree
 
+from .._optimise import all_finite, select
 from ._adapter import AbstractAdapter
-from ._objective import all_finite, objective, residuals, select
+from ._objective import objective, residuals
 
 __all__ = ["OptimistixAdapter", "is_optimistix"]
 

@@ -10,6 +10,7 @@ import numpy as np
 from jaxtyping import Array, PyTree
 
 from ..params import _path_name, is_param, param_values
+from ..plot import plot_loss
 from ..units import ureg
 
 __all__ = ["FitResult", "param_units"]
@@ -108,27 +109,10 @@ class FitResult:
         }
 
     def plot(self, ax: Any = None, *, log: bool = True) -> Any:
-        """Loss against evaluation, with the running best (needs matplotlib)."""
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "FitResult.plot needs matplotlib: pip install 'brainmass_fn[plot]'."
-            ) from None
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5))
-        losses = np.where(np.isfinite(self.losses), self.losses, np.nan)
-        n = np.arange(1, len(losses) + 1)
-        ax.plot(n, losses, lw=0.8, alpha=0.5, label="loss")
-        ax.plot(n, np.fmin.accumulate(np.nan_to_num(losses, nan=np.inf)), lw=1.5, label="best")
-        finite = losses[np.isfinite(losses)]
-        if log and finite.size and np.all(finite > 0):
-            ax.set_yscale("log")
-        ax.set_xlabel("loss evaluation")
-        ax.set_ylabel("loss")
-        ax.set_title(f"{self.strategy} fit: best loss {self.best_loss:.3g}")
-        ax.legend(frameon=False)
-        return ax
+        """Loss against evaluation, with the running best (`plot.plot_loss`; needs
+        matplotlib)."""
+        title = f"{self.strategy} fit: best loss {self.best_loss:.3g}"
+        return plot_loss(self.losses, ax=ax, log=log, xlabel="loss evaluation", title=title)
 
     def __repr__(self) -> str:
         def fmt(v: Any) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from jaxtyping import PyTree
 
+from ..plot import plot_loss
+
 __all__ = ["EarlyStopping", "TrainResult"]
 
 
@@ -86,19 +88,17 @@ class TrainResult:
     monitor: str = "train_loss"
 
     def plot(self, ax: Any = None, *, key: str = "loss") -> Any:
-        """Train and validation ``key`` against epoch (needs matplotlib); returns the axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5))
-        for split in ("train", "val"):
-            name = f"{split}_{key}"
-            if name in self.history:
-                values = self.history[name]
-                ax.plot(np.arange(1, len(values) + 1), values, label=split, lw=1.2)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(key)
-        ax.legend()
+        """Train and validation ``key`` against epoch (`plot.plot_loss`; needs
+        matplotlib); returns the axes."""
+        splits = [s for s in ("train", "val") if f"{s}_{key}" in self.history]
+        if not splits:
+            raise ValueError(
+                f"key {key!r} is not in the history; plot one of 'loss' or the metrics "
+                f"named in {sorted(self.history)}."
+            )
+        for split in splits:
+            ax = plot_loss(self.history[f"{split}_{key}"], ax=ax, label=split, best=False,
+                           xlabel="epoch", ylabel=key)  # fmt: skip
         return ax
 
     def __repr__(self) -> str:

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, PyTree
 
-from ..fit._objective import all_finite, select
+from .._optimise import guarded_update, select
 from ..params import resolve
 from ._data import take
 
@@ -76,10 +76,8 @@ def train_step(
     (value, metrics), grads = jax.value_and_grad(
         lambda d: _loss(loss_fn, d, static, batch), has_aux=True
     )(diff)
-    ok = jnp.isfinite(value) & all_finite(grads)
-    updates, new_state = strategy.update(grads, opt_state, diff)
-    new_diff = eqx.apply_updates(diff, updates)
-    return select(ok, new_diff, diff), select(ok, new_state, opt_state), value, metrics, ok
+    ok, stepped, new_state = guarded_update(strategy, value, grads, opt_state, diff)
+    return select(ok, stepped, diff), select(ok, new_state, opt_state), value, metrics, ok
 
 
 @eqx.filter_jit

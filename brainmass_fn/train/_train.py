@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import os
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
@@ -15,12 +15,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jaxtyping import PRNGKeyArray, PyTree
-from tqdm.auto import tqdm
 
+from .. import _optimise as opt
 from .._paths import check_output_dir
 from ..network import check_fittable_delays
 from ..params import is_param, resolve, trainable
-from ._checkpoint import history_from_json, history_to_json, load_checkpoint, save_checkpoint
 from ._data import as_dataset, epoch_batches, n_samples, take
 from ._filter import free_arrays
 from ._result import EarlyStopping, TrainResult
@@ -70,6 +69,87 @@ def _evaluate_all(
         for k, v in {"loss": loss, **metrics}.items():
             sums[k] = sums.get(k, 0.0) + float(v) * index.shape[0]
     return {k: v / n for k, v in sums.items()}
+
+
+class _State(NamedTuple):
+    """A run after some epochs: trainable arrays, optimiser state, per-epoch history."""
+
+    diff: PyTree
+    opt_state: Any
+    history: dict[str, list[float]]
+
+
+@dataclasses.dataclass
+class _Epochs(opt.AbstractTask):
+    """Training for the shared loop: one step is one epoch of minibatch steps, scored
+    by the monitored quantity under the `EarlyStopping` rule."""
+
+    loss_fn: Callable
+    strategy: optax.GradientTransformation
+    static: PyTree
+    data: tuple
+    val_data: tuple | None
+    val_batch_size: int | None
+    key: PRNGKeyArray
+    batch_size: int
+    names: list[str]  # the loss and the metrics
+    monitor: str  # the history entry that scores an epoch
+    rule: EarlyStopping
+    stopping: bool  # whether the rule also stops the run
+    like: tuple  # (diff, opt_state, best diff): the structure of a state file
+    name = "train"
+
+    def __post_init__(self):
+        self.n = n_samples(self.data)
+        self.ticks = self.n // self.batch_size
+
+    def step(self, state: _State, step: int, tick: Callable) -> tuple[_State, opt.Report]:
+        t0 = time.perf_counter()
+        diff, opt_state = state.diff, state.opt_state
+        sums = dict.fromkeys(self.names, 0.0)
+        skipped = 0
+        for index in epoch_batches(self.key, step, self.n, self.batch_size):
+            diff, opt_state, loss, metrics, ok = train_step(
+                self.loss_fn, self.strategy, diff, self.static, opt_state, self.data, index
+            )
+            if bool(ok):  # a rejected step's loss is not part of the epoch mean
+                for k, v in {"loss": loss, **metrics}.items():
+                    sums[k] += float(v)
+            else:
+                skipped += 1
+            tick(loss=f"{float(loss):.4g}")
+        accepted = self.ticks - skipped
+        row = {f"train_{k}": sums[k] / accepted if accepted else np.nan for k in self.names}
+        if self.val_data is not None:
+            scores = _evaluate_all(
+                self.loss_fn, diff, self.static, self.val_data, self.val_batch_size
+            )
+            row.update({f"val_{k}": scores[k] for k in self.names})
+        row.update(skipped_steps=float(skipped), epoch_time=time.perf_counter() - t0)
+        history = {k: [*v, row[k]] for k, v in state.history.items()}
+        value = row[self.monitor]
+        return _State(diff, opt_state, history), opt.Report(value, value, diff)
+
+    def improved(self, score: float, best: float) -> bool:
+        return self.rule.improved(score, best)
+
+    def stop(self, step: int, report: opt.Report | None, best: opt.Best) -> str | None:
+        if self.stopping and step - best.step >= self.rule.patience:
+            return "early_stopped"
+        return None
+
+    def write(self, state: _State, best: opt.Best, path: str) -> None:
+        with open(path, "wb") as f:  # a handle: given a bare name, equinox adds ".eqx"
+            eqx.tree_serialise_leaves(f, (state.diff, state.opt_state, best.payload))
+
+    def read(self, path: str, meta: dict[str, Any]) -> tuple[_State, PyTree]:
+        with open(path, "rb") as f:
+            diff, opt_state, best = eqx.tree_deserialise_leaves(f, self.like)
+        history = {k: opt.decode(v) for k, v in meta["record"]["history"].items()}
+        return _State(diff, opt_state, history), best
+
+    def record(self, state: _State) -> dict[str, Any]:
+        return {"history": {k: opt.encode(v) for k, v in state.history.items()}}
 
 
 def _failure(history: dict[str, list[float]], monitor: str, n_batches: int) -> str:
@@ -202,12 +282,10 @@ def train(
                 "filter_spec=trainable(model) to silence this warning.",
                 stacklevel=2,
             )
-    diff, static = eqx.partition(model, filter_spec)
-    if not any(eqx.is_array(x) for x in jax.tree_util.tree_leaves(diff)):
-        raise ValueError(
-            "model has nothing to train: wrap trainable values in Param(...), use float "
-            "arrays, or pass a filter_spec that selects some leaves."
-        )
+    diff, static = opt.partition(
+        model, filter_spec, "model has nothing to train: wrap trainable values in "
+        "Param(...), use float arrays, or pass a filter_spec that selects some leaves.",
+    )  # fmt: skip
 
     # trace the loss once on a batch shape: checks its signature and finds the metric names
     probe = take(data, jnp.arange(batch_size))
@@ -229,110 +307,35 @@ def train(
     monitor = f"{prefix}_{rule.monitor}"
 
     opt_state = strategy.init(diff)
-    best_diff, best_score, best_epoch, bad_epochs = diff, rule.worst, 0, 0
     names = ["loss", *metric_names]
     history: dict[str, list[float]] = {f"train_{k}": [] for k in names}
     if val_data is not None:
         history.update({f"val_{k}": [] for k in names})
     history.update({"skipped_steps": [], "epoch_time": []})
-    start_epoch = 0
-    key_data = np.asarray(jax.random.key_data(key)).tolist()
-    run_id = {"key": key_data, "batch_size": batch_size, "n_samples": n, "monitor": monitor}
-
+    task = _Epochs(loss_fn, strategy, static, data, val_data, val_batch_size, key, batch_size,
+                   names, monitor, rule, stopping, like=(diff, opt_state, diff))  # fmt: skip
+    saved = None
+    begin = opt.Start(_State(diff, opt_state, history), best=opt.Best(rule.worst, 0, diff))
     if checkpoint is not None:
-        loaded = load_checkpoint(checkpoint, (diff, opt_state, best_diff))
-        if loaded is not None:
-            (diff, opt_state, best_diff), meta = loaded
-            mismatch = {k: (meta.get(k), v) for k, v in run_id.items() if meta.get(k) != v}
-            if mismatch:
-                raise ValueError(
-                    f"checkpoint {checkpoint} was written by a different run "
-                    f"(saved vs now: {mismatch}); resume with the same key, batch_size and "
-                    "data, or pass a new checkpoint directory."
-                )
-            start_epoch = int(meta["epoch"])
-            best_epoch, bad_epochs = int(meta["best_epoch"]), int(meta["bad_epochs"])
-            best_score = rule.worst if meta["best_score"] is None else float(meta["best_score"])
-            history = history_from_json(meta["history"])
-
-    def save(epoch: int) -> None:
-        meta = {
-            **run_id,
-            "epoch": epoch,
-            "best_epoch": best_epoch,
-            "bad_epochs": bad_epochs,
-            "best_score": best_score if math.isfinite(best_score) else None,
-            "history": history_to_json(history),
-        }
-        save_checkpoint(checkpoint, (diff, opt_state, best_diff), meta)
-
-    n_batches = n // batch_size
-    status = "completed"
-    epoch = start_epoch
-    if stopping and bad_epochs >= rule.patience:
-        status = "early_stopped"
-    bar = tqdm(
-        total=epochs * n_batches,
-        initial=min(start_epoch, epochs) * n_batches,
-        desc="train",
-        disable=None if progress else True,
-        leave=False,
-    )
-    try:
-        while epoch < epochs and status == "completed":
-            t0 = time.perf_counter()
-            sums = dict.fromkeys(names, 0.0)
-            skipped = 0
-            for index in epoch_batches(key, epoch, n, batch_size):
-                diff, opt_state, loss, metrics, ok = train_step(
-                    loss_fn, strategy, diff, static, opt_state, data, index
-                )
-                if bool(ok):  # a rejected step's loss is not part of the epoch mean
-                    for k, v in {"loss": loss, **metrics}.items():
-                        sums[k] += float(v)
-                else:
-                    skipped += 1
-                bar.set_postfix(loss=f"{float(loss):.4g}")
-                bar.update()
-            accepted = n_batches - skipped
-            for k in names:
-                history[f"train_{k}"].append(sums[k] / accepted if accepted else np.nan)
-            if val_data is not None:
-                scores = _evaluate_all(loss_fn, diff, static, val_data, val_batch_size)
-                for k in names:
-                    history[f"val_{k}"].append(scores[k])
-            history["skipped_steps"].append(float(skipped))
-            history["epoch_time"].append(time.perf_counter() - t0)
-            epoch += 1
-            value = history[monitor][-1]
-            if rule.improved(value, best_score):
-                best_diff, best_score, best_epoch, bad_epochs = diff, value, epoch, 0
-            else:
-                bad_epochs += 1
-            if stopping and bad_epochs >= rule.patience:
-                status = "early_stopped"
-            if checkpoint is not None and (
-                epoch % checkpoint_every == 0 or epoch == epochs or status != "completed"
-            ):
-                save(epoch)
-            shown = {monitor: f"{value:.4g}"}
-            bar.set_postfix(epoch=epoch, **shown)
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        bar.close()
-    failure = _failure(history, monitor, n_batches)
-    if failure and status != "interrupted":
-        status = "failed"
-        warnings.warn(failure, RuntimeWarning, stacklevel=2)
+        key_data = np.asarray(jax.random.key_data(key)).tolist()
+        run_id = {"task": "train", "key": key_data, "batch_size": batch_size, "n_samples": n,
+                  "monitor": monitor}  # fmt: skip
+        saved = opt.Checkpoint.directory(
+            checkpoint, run_id, "this model/strategy", "pass a new checkpoint directory"
+        )
+        begin = opt.resume_from(task, saved) or begin
+    out = opt.iterate(task, begin, steps=epochs, checkpoint=saved, every=checkpoint_every,
+                      progress=progress, started=start_time)  # fmt: skip
+    state, best = out.state, out.best
+    failure = _failure(state.history, monitor, task.ticks)
     return TrainResult(
-        model=eqx.combine(best_diff, static),
-        final_model=eqx.combine(diff, static),
-        history={k: np.asarray(v) for k, v in history.items()},
-        best_epoch=best_epoch,
-        best_score=float(best_score),
-        epochs_run=epoch,
-        wall_time=time.perf_counter() - start_time,
-        status=status,
+        model=eqx.combine(best.payload, static),
+        final_model=eqx.combine(state.diff, static),
+        history={k: np.asarray(v) for k, v in state.history.items()},
+        best_epoch=best.step,
+        best_score=float(best.score),
+        epochs_run=out.step,
+        wall_time=out.elapsed,
+        status=opt.settle(out.status, failure),
         monitor=monitor,
     )
