@@ -12,10 +12,10 @@ LAYERS = [
     {"models", "coupling", "noise", "delays", "stimulus", "data"},
     {"network"},
     {"simulate", "_engine", "_diffrax_solve", "solvers"},
-    {"forward", "signal", "metrics", "phase", "losses"},
-    {"fit", "train", "control", "fixed_point", "evoked", "infer", "sweep", "gradcheck",
-     "long_run"},
-    {"cli", "plot", "__init__", "__main__"},
+    {"forward", "signal", "metrics", "phase", "losses", "plot"},
+    {"_optimise", "fit", "train", "control", "fixed_point", "evoked", "infer", "sweep",
+     "gradcheck", "long_run"},
+    {"cli", "__init__", "__main__"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
 
