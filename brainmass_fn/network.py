@@ -321,15 +321,15 @@ class Network(AbstractNeuralMass):
     # ---- node-model contract ----
 
     @property
-    def state_names(self) -> tuple[str, ...]:  # type: ignore[override]
+    def state_names(self) -> tuple[str, ...]:  # pyright: ignore[reportIncompatibleVariableOverride]
         return self.node.state_names
 
     @property
-    def input_names(self) -> tuple[str, ...]:  # type: ignore[override]
+    def input_names(self) -> tuple[str, ...]:  # pyright: ignore[reportIncompatibleVariableOverride]
         return self.node.input_names
 
     @property
-    def coupled_names(self) -> tuple[str, ...]:  # type: ignore[override]
+    def coupled_names(self) -> tuple[str, ...]:  # pyright: ignore[reportIncompatibleVariableOverride]
         return self.coupled
 
     @property

@@ -40,6 +40,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from ._diffrax_solve import sample_times, solve_diffrax
@@ -255,7 +256,7 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 
 def _is_concrete(x: Any) -> bool:
-    return eqx.is_array(x) and not isinstance(x, jax.core.Tracer)
+    return eqx.is_array(x) and not isinstance(x, Tracer)
 
 
 def _check_finite_inputs(y0: Array, *modules: eqx.Module | None) -> None:

@@ -23,12 +23,18 @@ Names are aliases: ``"euler"``, ``"heun"``, ``"rk4"`` are `Euler()`, `Heun()`, `
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import diffrax
 import equinox as eqx
 import numpy as np
 from diffrax import ThirdOrderHermitePolynomialInterpolation
+
+if TYPE_CHECKING:
+    # equinox's documented workaround: pyright does not see through its re-export
+    from typing import ClassVar as AbstractClassVar
+else:
+    from equinox import AbstractClassVar
 
 __all__ = [
     "AbstractFixedStepSolver",
@@ -52,10 +58,10 @@ class AbstractFixedStepSolver(eqx.Module):
     whether it has a stochastic form for additive / Ornstein-Uhlenbeck noise.
     """
 
-    name: eqx.AbstractClassVar[str]
-    order: eqx.AbstractClassVar[int]
-    delays_supported: eqx.AbstractClassVar[bool]
-    noise_supported: eqx.AbstractClassVar[bool]
+    name: AbstractClassVar[str]
+    order: AbstractClassVar[int]
+    delays_supported: AbstractClassVar[bool]
+    noise_supported: AbstractClassVar[bool]
 
 
 class Euler(AbstractFixedStepSolver):

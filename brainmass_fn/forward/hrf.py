@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import abc
 import math
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import equinox as eqx
 import jax
@@ -42,6 +42,12 @@ from jaxtyping import Array, ArrayLike, Float
 from .._timegrid import concrete_ms
 from ..params import canonical_field, resolve
 from .bold import sampled_drive
+
+if TYPE_CHECKING:
+    # equinox's documented workaround: pyright does not see through its re-export
+    from typing import ClassVar as AbstractClassVar
+else:
+    from equinox import AbstractClassVar
 
 __all__ = [
     "AbstractHRF",
@@ -69,7 +75,7 @@ class AbstractHRF(eqx.Module):
     arrays of any shape broadcastable to the nodes (one kernel per region).
     """
 
-    default_length: eqx.AbstractClassVar[float]
+    default_length: AbstractClassVar[float]
 
     @abc.abstractmethod
     def __call__(self, t: Float[Array, " taps *nodes"]) -> Float[Array, " taps *nodes"]:
