@@ -20,8 +20,6 @@ Names are aliases: ``"euler"``, ``"heun"``, ``"rk4"`` are `Euler()`, `Heun()`, `
 ``"tsit5"``, ``"dopri5"``, ``"kvaerno5"`` the diffrax solvers of those names.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 

@@ -26,8 +26,6 @@ other time in brainmass_fn (or pint quantities).
 kernel, the convolution and the BOLD signal are differentiable in it and in the drive.
 """
 
-from __future__ import annotations
-
 import abc
 import math
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -151,7 +149,7 @@ class DoubleGammaHRF(AbstractHRF):
     @classmethod
     def glover1999(
         cls, shape_1: float = 6.0, shape_2: float = 13.0, rate: float = 1.0, ratio: float = 0.4
-    ) -> DoubleGammaHRF:
+    ) -> "DoubleGammaHRF":
         r"""TVB's ``MixtureOfGammas`` defaults (Glover 1999): shapes 6 and 13, ratio 0.4.
 
         TVB writes \((\lambda t)^{a-1} e^{-\lambda t} / \Gamma(a)\), the gamma density of

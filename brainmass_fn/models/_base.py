@@ -14,8 +14,6 @@ A node model is an immutable `equinox.Module` whose fields are its parameters
 - ``initial_state(nodes)`` is a sensible default start.
 """
 
-from __future__ import annotations
-
 import abc
 import dataclasses
 from typing import TYPE_CHECKING, Any, ClassVar
