@@ -317,7 +317,7 @@ def flagship_network(
         value("speed"),
         K=value("K"),
         coupling=config.coupling,
-        noise=AdditiveNoise(sigma=config.sigma) if config.sigma > 0 else None,
+        noise=AdditiveNoise(sigma=config.sigma) if config.sigma > 0 else None,  # pyright: ignore[reportArgumentType]
         delays="linear",
     )
 
@@ -328,6 +328,7 @@ def flagship_fc(
     """Simulated FC and BOLD of ``network`` (its `Param`s resolved); pure, jittable."""
     traj = simulate(resolve(network), config.duration * 1000.0, config.dt, solver="heun", key=key)
     signal = bold(traj[config.signal], config.dt, config.tr)
+    assert not isinstance(signal, tuple)  # no return_state
     signal = signal[int(round(config.transient * 1000.0 / config.tr)) :]
     return fc(signal), signal
 
@@ -378,7 +379,9 @@ def run_flagship(
         raise ValueError("resume=True needs checkpoint=<path> to resume from.")
     if checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}.")
-    state = ckpt.load_state(checkpoint, config) if resume else None  # fails before any work
+    state = None
+    if resume and checkpoint is not None:
+        state = ckpt.load_state(checkpoint, config)  # fails before any work
     start = time.perf_counter()
     data = load_connectome(config.connectome)
     fc_emp = jnp.asarray(data.fc.mean(axis=0), dtype=jnp.result_type(float))

@@ -22,7 +22,7 @@ sees. `trainable` builds the filter spec (``eqx.partition``) that selects the
 from __future__ import annotations
 
 import abc
-from typing import Any
+from typing import Any, TypeGuard
 
 import equinox as eqx
 import jax
@@ -209,13 +209,13 @@ class Param(eqx.Module):
 
 
 def _transform_for(lower: float | None, upper: float | None) -> AbstractTransform:
-    if lower is None and upper is None:
-        return Identity()
-    if upper is None:
+    if lower is not None and upper is not None:
+        return Interval(lower, upper)
+    if lower is not None:
         return LowerBounded(lower)
-    if lower is None:
+    if upper is not None:
         return UpperBounded(upper)
-    return Interval(lower, upper)
+    return Identity()
 
 
 def _check_value(value: Any) -> Any:
@@ -310,7 +310,7 @@ def _check_round_trip(value: Any, raw: Array, transform: AbstractTransform) -> N
         )
 
 
-def is_param(x: Any) -> bool:
+def is_param(x: Any) -> TypeGuard[Param]:
     """True for a `Param` node (use as ``is_leaf`` in tree maps)."""
     return isinstance(x, Param)
 

@@ -106,7 +106,7 @@ class DiffraxRK4(diffrax.AbstractERK):
     """The classical RK4 as a diffrax solver, for running it inside ``diffeqsolve``
     (e.g. to compare with diffrax's own methods); `RK4` runs it on the scan engine."""
 
-    tableau: ClassVar[diffrax.ButcherTableau] = _rk4_tableau
+    tableau: ClassVar[diffrax.ButcherTableau | diffrax.MultiButcherTableau] = _rk4_tableau
     interpolation_cls: ClassVar[Callable[..., ThirdOrderHermitePolynomialInterpolation]] = (
         ThirdOrderHermitePolynomialInterpolation.from_k
     )
@@ -160,6 +160,7 @@ def is_adaptive(solver: str | AbstractFixedStepSolver | diffrax.AbstractSolver) 
     if not isinstance(solver, diffrax.AbstractAdaptiveSolver):
         return False
     try:
-        return solver.order(None) >= 3
+        order = solver.order(None)
+        return order is None or order >= 3  # no order: as if None >= 3 had raised
     except (TypeError, ValueError, AttributeError):
         return True

@@ -25,12 +25,12 @@ __all__ = ["FORMAT", "load_checkpoint", "save_checkpoint"]
 FORMAT = "brainmass_fn.fit/1"
 
 
-def _sidecar(path: str) -> str:
+def _sidecar(path: str | os.PathLike[str]) -> str:
     return os.fspath(path) + ".json"
 
 
 def save_checkpoint(
-    path: str,
+    path: str | os.PathLike[str],
     adapter: AbstractAdapter,
     carry: Any,
     *,
@@ -80,7 +80,7 @@ def _read_sidecar(path: str) -> dict[str, Any]:
 
 
 def load_checkpoint(
-    path: str, adapter: AbstractAdapter, diff: Any
+    path: str | os.PathLike[str], adapter: AbstractAdapter, diff: Any
 ) -> tuple[Any, int, list[float], float] | None:
     """``(carry, step, losses, wall_time)`` from ``path``; None if neither ``path`` nor
     its sidecar exists (a first run). One without the other is an error: resuming

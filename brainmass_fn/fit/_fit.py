@@ -164,7 +164,9 @@ def fit(
         )
     adapter = _adapter(loss, strategy, params, diff, static, steps)
     start = time.perf_counter()
-    loaded = load_checkpoint(checkpoint, adapter, diff) if resume else None
+    loaded = None
+    if resume and checkpoint is not None:
+        loaded = load_checkpoint(checkpoint, adapter, diff)
     if loaded is None:
         carry, k, losses, earlier = adapter.init(diff), 0, [], 0.0
     else:

@@ -28,7 +28,7 @@ kernel, the convolution and the BOLD signal are differentiable in it and in the 
 
 import abc
 import math
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import equinox as eqx
 import jax
@@ -39,6 +39,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._timegrid import concrete_ms
 from ..params import canonical_field, resolve
+from ..units import TimeLike
 from .bold import sampled_drive
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ class DoubleGammaHRF(AbstractHRF):
         \(\lambda\).
         """
         return cls(
-            shape_1=shape_1, scale_1=1.0 / rate, shape_2=shape_2, scale_2=1.0 / rate, ratio=ratio
+            shape_1=shape_1, scale_1=1.0 / rate, shape_2=shape_2, scale_2=1.0 / rate, ratio=ratio  # pyright: ignore[reportArgumentType]
         )
 
     def __call__(self, t: Float[Array, " taps *nodes"]) -> Float[Array, " taps *nodes"]:
@@ -257,8 +258,8 @@ def _n_taps(length: float, dt: float) -> int:
 
 def hrf_kernel(
     hrf: AbstractHRF,
-    dt: float | Any,
-    length: float | Any | None = None,
+    dt: TimeLike,
+    length: TimeLike | None = None,
     *,
     normalise: Literal["sum", "peak"] | None = None,
 ) -> Float[Array, " taps *nodes"]:
@@ -400,11 +401,11 @@ def causal_convolve(
 
 def hrf_bold(
     drive: Float[ArrayLike, " time *nodes"],
-    dt: float | Any,
-    tr: float | Any | None = 2000.0,
+    dt: TimeLike,
+    tr: TimeLike | None = 2000.0,
     *,
     hrf: AbstractHRF | None = None,
-    length: float | Any | None = None,
+    length: TimeLike | None = None,
     normalise: Literal["sum", "peak"] | None = None,
     method: Literal["auto", "direct", "fft"] = "auto",
 ) -> Float[Array, " samples *nodes"]:

@@ -315,8 +315,7 @@ def train(
                 epoch % checkpoint_every == 0 or epoch == epochs or status != "completed"
             ):
                 save(epoch)
-            shown = {monitor: f"{value:.4g}"}
-            bar.set_postfix(epoch=epoch, **shown)
+            bar.set_postfix({"epoch": epoch, monitor: f"{value:.4g}"})
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
