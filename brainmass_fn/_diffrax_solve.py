@@ -109,6 +109,7 @@ def solve_diffrax(
         terms: diffrax.AbstractTerm = diffrax.ODETerm(lambda t, x, args: drift(t, x, args))
         state0 = y0
     else:
+        assert key is not None, "simulate requires a key with noise"
         terms, state0 = _sde_terms(noise, node, drift, y0, u0, t0, duration, dt, key, solver)
 
     adaptive = is_adaptive(solver)
@@ -138,6 +139,7 @@ def solve_diffrax(
         max_steps=max_steps,
         throw=False,  # `simulate` raises, with a message that says what went wrong
     )
+    assert solution.ts is not None and solution.ys is not None  # SaveAt(ts=...) fills them
     ys, u = solution.ys if isinstance(solution.ys, tuple) else (solution.ys, None)
     failed = solution.result != diffrax.RESULTS.successful
     final = SolveState(

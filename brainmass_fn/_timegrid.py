@@ -6,6 +6,7 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax.core import Tracer
 
 from .units import to_canonical
 
@@ -24,7 +25,7 @@ def concrete_ms(value: Any, name: str) -> float:
         f"{name} sets the size of the output, so it must be a concrete number in ms, "
         "not a traced array; pass a Python float outside jit/vmap/grad."
     )
-    if isinstance(value, jax.core.Tracer):
+    if isinstance(value, Tracer):
         raise traced
     if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
         raise TypeError(

@@ -40,6 +40,7 @@ from ._timegrid import concrete_ms, whole_multiple
 from .fit import FitResult, fit
 from .simulate import Trajectory, simulate
 from .stimulus import Sampled, Targeted, target
+from .units import TimeLike
 
 __all__ = ["control", "ControlResult", "tracking_cost", "energy_cost", "sparsity_cost"]
 
@@ -104,13 +105,13 @@ class ControlResult:
 
 def control(
     model: Any,
-    duration: float | Any,
-    dt: float | Any,
+    duration: TimeLike,
+    dt: TimeLike,
     cost: Callable[[Trajectory], Array],
     *,
     variables: str | Sequence[str] | None = None,
     regions: ArrayLike | None = None,
-    period: float | Any | None = None,
+    period: TimeLike | None = None,
     w_energy: float = 0.0,
     w_sparsity: float = 0.0,
     init: ArrayLike | None = None,

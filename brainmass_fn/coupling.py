@@ -64,7 +64,7 @@ def linear(
     K: ArrayLike = 1.0,
 ) -> Float[Array, " nodes"]:
     """Linear (additive) coupling ``K * sum_j C_ij x_j(t - tau_ij)``."""
-    return K * jnp.sum(weights * _per_edge(x_delayed, weights.shape[0]), axis=1)
+    return jnp.sum(weights * _per_edge(x_delayed, weights.shape[0]), axis=1) * K
 
 
 def diffusive(
@@ -75,14 +75,19 @@ def diffusive(
 ) -> Float[Array, " nodes"]:
     """Diffusive (difference) coupling ``K * sum_j C_ij (x_j(t - tau_ij) - x_i(t))``."""
     xd = _per_edge(x_delayed, weights.shape[0])
-    return K * jnp.sum(weights * (xd - x[:, None]), axis=1)
+    return jnp.sum(weights * (xd - x[:, None]), axis=1) * K
 
 
 def sigmoid(
-    x: ArrayLike, cmin: ArrayLike = 0.0, cmax: ArrayLike = 1.0, midpoint=0.0, width=1.0
+    x: ArrayLike,
+    cmin: ArrayLike = 0.0,
+    cmax: ArrayLike = 1.0,
+    midpoint: ArrayLike = 0.0,
+    width: ArrayLike = 1.0,
 ) -> Array:
     """``cmin + (cmax - cmin) / (1 + exp(-(x - midpoint) / width))``."""
-    return cmin + (cmax - cmin) * jax.nn.sigmoid((jnp.asarray(x) - midpoint) / width)
+    lo, hi = jnp.asarray(cmin), jnp.asarray(cmax)
+    return lo + (hi - lo) * jax.nn.sigmoid((jnp.asarray(x) - midpoint) / width)
 
 
 def sigmoidal(
@@ -101,7 +106,7 @@ def sigmoidal(
     potential), as in Jansen & Rit (1995) and TVB's ``Sigmoidal`` coupling.
     """
     xd = _per_edge(x_delayed, weights.shape[0])
-    return K * jnp.sum(weights * sigmoid(xd, cmin, cmax, midpoint, width), axis=1)
+    return jnp.sum(weights * sigmoid(xd, cmin, cmax, midpoint, width), axis=1) * K
 
 
 def kuramoto(
@@ -113,7 +118,7 @@ def kuramoto(
     """Kuramoto phase coupling ``K * sum_j C_ij sin(theta_j(t - tau_ij) - theta_i(t))``
     (phases in rad; Kuramoto 1984, Yeung & Strogatz 1999)."""
     td = _per_edge(theta_delayed, weights.shape[0])
-    return K * jnp.sum(weights * jnp.sin(td - theta[:, None]), axis=1)
+    return jnp.sum(weights * jnp.sin(td - theta[:, None]), axis=1) * K
 
 
 class AbstractCoupling(eqx.Module):

@@ -111,7 +111,7 @@ def evoked_response(
         raise ValueError(
             f"gain must be (sensors, regions) with {sources.shape[-1]} regions, got {gain.shape}."
         )
-    return scale * (sources[k_onset:] - reference) @ gain.T
+    return (sources[k_onset:] - reference) @ gain.T * scale
 
 
 def resting_drift(

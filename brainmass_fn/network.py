@@ -49,8 +49,8 @@ from .coupling import AbstractCoupling, get_coupling
 from .delays import DELAY_MODES, delay_steps
 from .models._base import AbstractNeuralMass
 from .noise import AbstractNoise
-from .params import is_param
-from .units import to_canonical
+from .params import Param, is_param
+from .units import SpeedLike, to_canonical
 
 __all__ = ["Network"]
 
@@ -97,6 +97,7 @@ def _concrete(value: Any, name: str) -> np.ndarray:
             f"{name} must hold real numbers, got complex values; pass the real part (or the "
             "magnitude) explicitly."
         )
+    assert array is not None
     return array
 
 
@@ -201,7 +202,7 @@ class Network(AbstractNeuralMass):
         node: AbstractNeuralMass,
         weights: ArrayLike,
         lengths: ArrayLike | Any | None = None,
-        speed: float | Any | None = None,
+        speed: SpeedLike | Param | None = None,
         K: float | Any = 1.0,
         coupling: str | AbstractCoupling | None = None,
         noise: AbstractNoise | None = None,
@@ -307,7 +308,9 @@ class Network(AbstractNeuralMass):
         if length_np is None:
             self.lengths = None
         else:
-            self.lengths = lengths if is_param(lengths) else _float_array(length_np)
+            # a Param leaf stands in for the array until `resolve`
+            lengths = lengths if is_param(lengths) else _float_array(length_np)
+            self.lengths = lengths  # pyright: ignore[reportAttributeAccessIssue]
         self.speed = _float_array(speed) if speed is not None else _float_array(1.0)
         self.K = _float_array(K)
         self.coupling = coupling_fn
@@ -321,15 +324,15 @@ class Network(AbstractNeuralMass):
     # ---- node-model contract ----
 
     @property
-    def state_names(self) -> tuple[str, ...]:  # type: ignore[override]
+    def state_names(self) -> tuple[str, ...]:  # pyright: ignore[reportIncompatibleVariableOverride]
         return self.node.state_names
 
     @property
-    def input_names(self) -> tuple[str, ...]:  # type: ignore[override]
+    def input_names(self) -> tuple[str, ...]:  # pyright: ignore[reportIncompatibleVariableOverride]
         return self.node.input_names
 
     @property
-    def coupled_names(self) -> tuple[str, ...]:  # type: ignore[override]
+    def coupled_names(self) -> tuple[str, ...]:  # pyright: ignore[reportIncompatibleVariableOverride]
         return self.coupled
 
     @property

@@ -24,9 +24,9 @@ from __future__ import annotations
 import abc
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 from jaxtyping import Array, Float
 
 from .models._base import AbstractNeuralMass
@@ -50,7 +50,7 @@ def _rows(names: tuple[str, ...] | None, available: tuple[str, ...], what: str) 
 
 
 def _check_nonnegative(value, name: str, strict: bool = False) -> None:
-    if is_param(value) or isinstance(value, jax.core.Tracer):
+    if is_param(value) or isinstance(value, Tracer):
         return
     v = np.asarray(value)
     bad = np.any(v <= 0) if strict else np.any(v < 0)

@@ -22,12 +22,13 @@ sees. `trainable` builds the filter spec (``eqx.partition``) that selects the
 from __future__ import annotations
 
 import abc
-from typing import Any
+from typing import Any, TypeGuard
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
 from .units import is_quantity, to_canonical, ureg
@@ -177,7 +178,7 @@ class Param(eqx.Module):
             )
         self.transform = _transform_for(lower, upper)
         dtype = jnp.result_type(float)
-        if not isinstance(value, jax.core.Tracer) and np.any(np.abs(value) > jnp.finfo(dtype).max):
+        if not isinstance(value, Tracer) and np.any(np.abs(value) > jnp.finfo(dtype).max):
             raise ValueError(
                 f"Param value {value} overflows {dtype} (largest {jnp.finfo(dtype).max:.3g}); "
                 "rescale the parameter (other units) or run inside jax.enable_x64(True)."
@@ -208,18 +209,18 @@ class Param(eqx.Module):
 
 
 def _transform_for(lower: float | None, upper: float | None) -> AbstractTransform:
-    if lower is None and upper is None:
-        return Identity()
-    if upper is None:
+    if lower is not None and upper is not None:
+        return Interval(lower, upper)
+    if lower is not None:
         return LowerBounded(lower)
-    if lower is None:
+    if upper is not None:
         return UpperBounded(upper)
-    return Interval(lower, upper)
+    return Identity()
 
 
 def _check_value(value: Any) -> Any:
     """``value`` as an array of real numbers, all finite (tracers pass unchecked)."""
-    if isinstance(value, jax.core.Tracer):
+    if isinstance(value, Tracer):
         return value
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(
@@ -279,7 +280,7 @@ def _check_bound(bound: Any, name: str) -> float | None:
 
 
 def _check_inside(value: Array, lower: float | None, upper: float | None) -> None:
-    if isinstance(value, jax.core.Tracer):
+    if isinstance(value, Tracer):
         return
     v = np.asarray(value, dtype=np.float64)
     if lower is not None and np.any(v <= lower):
@@ -296,7 +297,7 @@ def _check_inside(value: Array, lower: float | None, upper: float | None) -> Non
 
 def _check_round_trip(value: Any, raw: Array, transform: AbstractTransform) -> None:
     """The stored ``raw`` and the value read back from it are finite in the float type."""
-    if isinstance(raw, jax.core.Tracer):
+    if isinstance(raw, Tracer):
         return
     back = transform.forward(raw)
     if not (np.all(np.isfinite(np.asarray(raw))) and np.all(np.isfinite(np.asarray(back)))):
@@ -309,7 +310,7 @@ def _check_round_trip(value: Any, raw: Array, transform: AbstractTransform) -> N
         )
 
 
-def is_param(x: Any) -> bool:
+def is_param(x: Any) -> TypeGuard[Param]:
     """True for a `Param` node (use as ``is_leaf`` in tree maps)."""
     return isinstance(x, Param)
 

@@ -117,7 +117,8 @@ def plot_fc_pair(
             f"{fc_b.shape}."
         )
     if axes is None:
-        _, axes = pyplot().subplots(1, 2, figsize=(9, 4), constrained_layout=True)
+        axes = pyplot().subplots(1, 2, figsize=(9, 4), constrained_layout=True)[1]
+    assert axes is not None
     iu = np.triu_indices(fc_a.shape[0], 1)
     r = float(np.corrcoef(fc_a[iu], fc_b[iu])[0, 1])
     image = None

@@ -40,6 +40,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from ._diffrax_solve import sample_times, solve_diffrax
@@ -50,6 +51,7 @@ from .network import Network
 from .noise import AbstractNoise
 from .params import resolve
 from .solvers import AbstractFixedStepSolver, get_solver, is_adaptive
+from .units import TimeLike
 
 __all__ = [
     "Trajectory",
@@ -255,7 +257,7 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 
 def _is_concrete(x: Any) -> bool:
-    return eqx.is_array(x) and not isinstance(x, jax.core.Tracer)
+    return eqx.is_array(x) and not isinstance(x, Tracer)
 
 
 def _check_finite_inputs(y0: Array, *modules: eqx.Module | None) -> None:
@@ -279,13 +281,13 @@ def _check_finite_inputs(y0: Array, *modules: eqx.Module | None) -> None:
 
 def simulate(
     model: AbstractNeuralMass,
-    duration: float | Any,
-    dt: float | Any,
+    duration: TimeLike,
+    dt: TimeLike,
     *,
     y0: ArrayLike | SolveState | None = None,
     solver: str | AbstractFixedStepSolver | diffrax.AbstractSolver = "heun",
-    sample_period: float | Any | None = None,
-    transient: float | Any = 0.0,
+    sample_period: TimeLike | None = None,
+    transient: TimeLike = 0.0,
     stimulus: Callable[[Array], ArrayLike] | None = None,
     args: Any = None,
     adjoint: diffrax.AbstractAdjoint | None = None,
@@ -386,6 +388,7 @@ def simulate(
     _check_finite_inputs(y0, model, noise)
     if stimulus is not None:
         stimulus = resolve(stimulus)
+        assert stimulus is not None
         _check_stimulus_shape(stimulus, node, y0.shape[1:])
 
     # what both paths take; each adds its own options
@@ -435,7 +438,7 @@ def _finish(
     stopped being finite (a Python error with the time, variable and node when the
     values are concrete; `eqx.error_if` inside ``jit``). ``finite`` is computed here
     when the solve did not."""
-    finite, result = _result_code(ys, final.y, finite, failed)
+    all_finite, result = _result_code(ys, final.y, finite, failed)
     if throw and failed is not None:
         if _is_concrete(failed):
             if bool(failed):
@@ -449,13 +452,13 @@ def _finish(
                 "the time and the cause, or pass throw=False and read traj.result.",
             )
     if throw:
-        if _is_concrete(ys) and _is_concrete(finite):
-            if not bool(finite):
+        if _is_concrete(ys) and _is_concrete(all_finite):
+            if not bool(all_finite):
                 raise SimulationDiverged(_where_not_finite(ts, ys, final, names, dt))
         else:
             ys = eqx.error_if(
                 ys,
-                ~finite,
+                ~all_finite,
                 "simulate: the state became NaN or inf during the run (inside jit the time "
                 "and node are not known here: run the same call outside jit, or pass "
                 "throw=False and read traj.result). Lower dt, or check the parameters.",
@@ -502,7 +505,7 @@ def _result_code(
 
 
 def _where_not_finite(
-    ts: Array, ys: Array, final: SolveState | None, names: tuple[str, ...], dt: float
+    ts: Array, ys: Array, final: SolveState, names: tuple[str, ...], dt: float
 ) -> str:
     bad = ~np.isfinite(np.asarray(ys))
     if bad.any():

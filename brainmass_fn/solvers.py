@@ -20,15 +20,19 @@ Names are aliases: ``"euler"``, ``"heun"``, ``"rk4"`` are `Euler()`, `Heun()`, `
 ``"tsit5"``, ``"dopri5"``, ``"kvaerno5"`` the diffrax solvers of those names.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import diffrax
 import equinox as eqx
 import numpy as np
 from diffrax import ThirdOrderHermitePolynomialInterpolation
+
+if TYPE_CHECKING:
+    # equinox's documented workaround: pyright does not see through its re-export
+    from typing import ClassVar as AbstractClassVar
+else:
+    from equinox import AbstractClassVar
 
 __all__ = [
     "AbstractFixedStepSolver",
@@ -52,10 +56,10 @@ class AbstractFixedStepSolver(eqx.Module):
     whether it has a stochastic form for additive / Ornstein-Uhlenbeck noise.
     """
 
-    name: eqx.AbstractClassVar[str]
-    order: eqx.AbstractClassVar[int]
-    delays_supported: eqx.AbstractClassVar[bool]
-    noise_supported: eqx.AbstractClassVar[bool]
+    name: AbstractClassVar[str]
+    order: AbstractClassVar[int]
+    delays_supported: AbstractClassVar[bool]
+    noise_supported: AbstractClassVar[bool]
 
 
 class Euler(AbstractFixedStepSolver):
@@ -102,7 +106,7 @@ class DiffraxRK4(diffrax.AbstractERK):
     """The classical RK4 as a diffrax solver, for running it inside ``diffeqsolve``
     (e.g. to compare with diffrax's own methods); `RK4` runs it on the scan engine."""
 
-    tableau: ClassVar[diffrax.ButcherTableau] = _rk4_tableau
+    tableau: ClassVar[diffrax.ButcherTableau | diffrax.MultiButcherTableau] = _rk4_tableau
     interpolation_cls: ClassVar[Callable[..., ThirdOrderHermitePolynomialInterpolation]] = (
         ThirdOrderHermitePolynomialInterpolation.from_k
     )
@@ -156,6 +160,7 @@ def is_adaptive(solver: str | AbstractFixedStepSolver | diffrax.AbstractSolver) 
     if not isinstance(solver, diffrax.AbstractAdaptiveSolver):
         return False
     try:
-        return solver.order(None) >= 3
+        order = solver.order(None)
+        return order is None or order >= 3  # no order: as if None >= 3 had raised
     except (TypeError, ValueError, AttributeError):
         return True

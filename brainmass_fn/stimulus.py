@@ -90,10 +90,10 @@ class AbstractStimulus(eqx.Module):
     def __mul__(self, other: AbstractStimulus | ArrayLike) -> Product | Scaled:
         if isinstance(other, AbstractStimulus):
             return Product((self, other))
-        return Scaled(other, self)
+        return Scaled(other, self)  # pyright: ignore[reportArgumentType]
 
     def __rmul__(self, other: ArrayLike) -> Scaled:
-        return Scaled(other, self)
+        return Scaled(other, self)  # pyright: ignore[reportArgumentType]
 
 
 def _check_stimulus(other: Any, op: str) -> None:
@@ -297,7 +297,7 @@ def noise_burst(
     if n < 1:
         raise ValueError(f"duration must span at least one period ({period} ms), got {duration}.")
     draws = jax.random.normal(key, (n, *shape), jnp.result_type(float))
-    burst = Sampled(draws, period=float(period), start=onset_ms, interpolation="hold")
+    burst = Sampled(draws, period=float(period), start=onset_ms, interpolation="hold")  # pyright: ignore[reportArgumentType]
     return Scaled(amplitude, burst)
 
 

@@ -17,20 +17,43 @@ Canonical units:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias, TypeGuard
 
 import pint
 
-__all__ = ["ureg", "Quantity", "UnitError", "to_canonical", "is_quantity"]
+__all__ = [
+    "ureg",
+    "Quantity",
+    "UnitError",
+    "to_canonical",
+    "is_quantity",
+    "TimeLike",
+    "RateLike",
+    "DistanceLike",
+    "SpeedLike",
+]
 
 ureg = pint.UnitRegistry()
-Quantity = ureg.Quantity
+Quantity: type[pint.Quantity] = ureg.Quantity
+
+# Arguments with a unit: a plain number, read in the canonical unit (unless the
+# argument's docstring says otherwise), or a pint quantity converted once at the
+# boundary. ``int`` is spelled out for run-time checkers (beartype), which do not
+# apply the static rule that an int is acceptable as a float.
+#: a time, ms
+TimeLike: TypeAlias = float | int | pint.Quantity
+#: a rate, 1/ms
+RateLike: TypeAlias = float | int | pint.Quantity
+#: a distance, mm
+DistanceLike: TypeAlias = float | int | pint.Quantity
+#: a speed, mm/ms (= m/s)
+SpeedLike: TypeAlias = float | int | pint.Quantity
 
 class UnitError(ValueError):
     """A quantity was given with a unit of the wrong physical dimension."""
 
 
-def is_quantity(value: Any) -> bool:
+def is_quantity(value: Any) -> TypeGuard[pint.Quantity]:
     """True if ``value`` is a pint quantity (of any registry)."""
     return isinstance(value, pint.Quantity)
 

@@ -164,6 +164,8 @@ class Stepper:
 
         def summed_at(x, loc, k):
             if plan is not None:
+                # a delay plan comes with its short weights and long input
+                assert h_long is not None and dyn.short_weights is not None
                 return h_long[k] + plan.short_sum(loc, dyn.short_weights, k)
             if net is not None:
                 return net.instant_sum(x)
@@ -176,15 +178,23 @@ class Stepper:
         # body CSE cannot merge the recomputation away, so it need not be prevented
         field = jax.checkpoint(field, prevent_cse=False)
 
+        def coupled_values(x):
+            assert net is not None  # a delay plan comes with its network
+            return net.coupled_values(x)
+
+        def draw(k):
+            assert xi is not None  # noise comes with its draws
+            return xi[k]
+
         def step(c, k):
             x, loc, u = c
             t = (n0 + k).astype(dtype) * dt
             f0 = field(t, x, summed_at(x, loc, k), u)
-            kick = None if noise is None else noise.kick(node, xi[k], dt)
+            kick = None if noise is None else noise.kick(node, draw(k), dt)
             if self.method == "heun":
                 xp = x + dt * f0 if kick is None else x + dt * f0 + kick
                 if plan is not None:
-                    loc = plan.write_local(loc, net.coupled_values(xp), k + 1)
+                    loc = plan.write_local(loc, coupled_values(xp), k + 1)
                 f1 = field(t + dt, xp, summed_at(xp, loc, k + 1), u)
                 x_new = x + 0.5 * dt * (f0 + f1)
             elif self.method == "rk4":
@@ -198,9 +208,9 @@ class Stepper:
             if kick is not None:
                 x_new = x_new + kick
             if plan is not None:
-                loc = plan.write_local(loc, net.coupled_values(x_new), k + 1)
+                loc = plan.write_local(loc, coupled_values(x_new), k + 1)
             if noise is not None:
-                u = noise.advance(u, xi[k], dt)
+                u = noise.advance(u, draw(k), dt)
             return (x_new, loc, u), x_new
 
         loc = plan.start_local(hist) if plan is not None else jnp.zeros((0,), dtype)
@@ -250,9 +260,16 @@ def run(
     noisy = dyn.noise is not None
     one_row = seg.n_full > 0 and _one_row_per_block(sample_steps, seg)
 
+    def draws(blocks: Array) -> Array:
+        assert key is not None  # simulate requires a key with noise
+        return stepper.noise_draws(key, blocks, dtype)
+
     def advance(carry: Carry, local0, m: int, xi):
         """``m`` steps from local step ``local0`` with the noise rows ``xi``."""
-        h_long = plan.long_sum(carry.hist, dyn.long_taps) if plan is not None else None
+        h_long = None
+        if plan is not None:
+            assert dyn.long_taps is not None  # a delay plan comes with its taps
+            h_long = plan.long_sum(carry.hist, dyn.long_taps)
         x, u, hist, xs = stepper.block_fn(
             dyn, carry.x, carry.u, carry.hist, h_long, step0 + local0, xi, m
         )
@@ -260,14 +277,14 @@ def run(
 
     def partial(carry: Carry, local0: int, rows: slice, m: int):
         q = (step0 + local0) // B
-        xi = stepper.noise_draws(key, q[None], dtype)[0, rows] if noisy else None
+        xi = draws(q[None])[0, rows] if noisy else None
         return advance(carry, local0, m, xi)
 
     def blocks(carry: Carry, first: Array, n_blocks: int, select: Array):
         """``n_blocks`` whole blocks from full-block index ``first``."""
         index = first + jnp.arange(n_blocks)
         q0 = (step0 + seg.head) // B
-        xis = stepper.noise_draws(key, q0 + index, dtype) if noisy else None
+        xis = draws(q0 + index) if noisy else None
 
         def one(carry, inputs):
             j, xi, sel = inputs

@@ -72,7 +72,9 @@ def solve_fixed(
     if block is None:
         block = _free_block(n_steps) if free and not remat(n_steps) else DEFAULT_BLOCK
     block = int(block)
-    plan = delay_plan(net, dt, block, solver.name == "heun") if delayed else None
+    plan = None
+    if net is not None and delayed:
+        plan = delay_plan(net, dt, block, solver.name == "heun")
     layout = solver.name if free else f"{solver.name}/{block}/{plan.digest if plan else ''}"
     if start is not None:
         _check_continuation(start, dt, layout)
@@ -124,22 +126,22 @@ def _integrate(
     stepper, seg = config.stepper, config.segments
     plan, dt, dtype = stepper.plan, stepper.dt, y0.dtype
     step0 = jnp.asarray(0 if start is None else start.step, jnp.int32)
-    taps = tap_weights(net, plan, dt) if plan is not None else None
+    short_weights = long_taps = None
+    hist = jnp.zeros((0,), dtype)
+    if plan is not None:
+        assert net is not None  # a delay plan is a network's
+        taps = tap_weights(net, plan, dt)
+        short_weights, long_taps = plan.short_weights(taps), plan.long_weights(taps)
+        hist = start.history if start is not None else plan.init_history(net.coupled_values(y0))
     dyn = Dynamics(
         node=node,
         net=net,
         noise=noise,
         args=args,
         stimulus=stimulus,
-        short_weights=plan.short_weights(taps) if plan is not None else None,
-        long_taps=plan.long_weights(taps) if plan is not None else None,
+        short_weights=short_weights,
+        long_taps=long_taps,
     )
-    if plan is None:
-        hist = jnp.zeros((0,), dtype)
-    elif start is not None:
-        hist = start.history
-    else:
-        hist = plan.init_history(net.coupled_values(y0))
     nodes = y0.shape[1:]
     if noise is None:
         u = jnp.zeros((0,), dtype)

@@ -246,7 +246,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         )
     noise = AdditiveNoise(sigma=args.noise) if args.noise > 0 else None
     if args.connectome.lower() == "none":
-        model, kwargs = node, {"noise": noise}
+        model = node
+        kwargs: dict[str, Any] = {"noise": noise}
         if noise is not None:
             kwargs["key"] = jax.random.key(args.seed)
     else:
@@ -266,6 +267,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                 )
             lengths = None
         else:
+            assert lengths is not None  # checked above: --speed needs lengths
             _warn_zero_lags(weights, lengths, speed, dt)
         model = Network(
             node,

@@ -317,7 +317,7 @@ def flagship_network(
         value("speed"),
         K=value("K"),
         coupling=config.coupling,
-        noise=AdditiveNoise(sigma=config.sigma) if config.sigma > 0 else None,
+        noise=AdditiveNoise(sigma=config.sigma) if config.sigma > 0 else None,  # pyright: ignore[reportArgumentType]
         delays="linear",
     )
 
@@ -328,6 +328,7 @@ def flagship_fc(
     """Simulated FC and BOLD of ``network`` (its `Param`s resolved); pure, jittable."""
     traj = simulate(resolve(network), config.duration * 1000.0, config.dt, solver="heun", key=key)
     signal = bold(traj[config.signal], config.dt, config.tr)
+    assert not isinstance(signal, tuple)  # no return_state
     signal = signal[int(round(config.transient * 1000.0 / config.tr)) :]
     return fc(signal), signal
 
@@ -342,6 +343,18 @@ def _step_losses(config: FlagshipConfig, result: Any) -> list[float]:
         return losses[: result.steps].tolist()  # then the final iterate, if finished
     group = len(losses) // result.steps  # nevergrad: a population per generation
     return losses[: result.steps * group].reshape(result.steps, group).min(axis=1).tolist()
+
+
+def _offset_reporter(
+    on_step: Callable[[int, float], None] | None, before: int
+) -> Callable[[int, float, float], None]:
+    """A fit callback that reports each step to ``on_step``, counted from ``before``."""
+
+    def report_step(step: int, value: float, best: float) -> None:
+        if on_step is not None:
+            on_step(before + step, float(value))
+
+    return report_step
 
 
 def run_flagship(
@@ -378,7 +391,9 @@ def run_flagship(
         raise ValueError("resume=True needs checkpoint=<path> to resume from.")
     if checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}.")
-    state = ckpt.load_state(checkpoint, config) if resume else None  # fails before any work
+    state = None
+    if resume and checkpoint is not None:
+        state = ckpt.load_state(checkpoint, config)  # fails before any work
     start = time.perf_counter()
     data = load_connectome(config.connectome)
     fc_emp = jnp.asarray(data.fc.mean(axis=0), dtype=jnp.result_type(float))
@@ -415,11 +430,7 @@ def run_flagship(
             if not resume_round:  # never continue a search state left by another run
                 path.unlink(missing_ok=True)
                 Path(f"{path}.json").unlink(missing_ok=True)
-        before = len(losses)
-
-        def callback(step: int, value: float, best: float, before: int = before) -> None:
-            if on_step is not None:
-                on_step(before + step, float(value))
+        report_step = _offset_reporter(on_step, len(losses))
 
         network = flagship_network(config, data.weights, data.lengths, values, fitted=True)
         result = fit(
@@ -431,7 +442,7 @@ def run_flagship(
             checkpoint=path,
             checkpoint_every=checkpoint_every,
             resume=resume_round,
-            callback=callback,
+            callback=report_step,
         )
         losses = losses + _step_losses(config, result)
         steps_done = sum(per_round[:i]) + result.steps

@@ -86,8 +86,8 @@ class _Task(opt.AbstractTask):
         return (carry, state[1] + values), report
 
     def stop(self, step: int, report: opt.Report | None, best: opt.Best) -> str | None:
-        asked = report is not None and self.callback is not None
-        if asked and self.callback(step, report.loss, best.score):
+        callback = self.callback
+        if report is not None and callback is not None and callback(step, report.loss, best.score):
             return "stopped"
         return super().stop(step, report, best)
 
@@ -197,7 +197,7 @@ def fit(
             checkpoint, {"task": "fit", "strategy": adapter.name}, "these params/strategy",
             "pass resume=False (or another checkpoint path) to start afresh",
         )  # fmt: skip
-    begin = opt.resume_from(task, saved) if resume else None
+    begin = opt.resume_from(task, saved) if resume and saved is not None else None
     begin = begin or opt.Start((adapter.init(diff), []))
     out = opt.iterate(task, begin, steps=steps, checkpoint=saved, every=checkpoint_every,
                       progress=progress, started=started)  # fmt: skip

@@ -40,7 +40,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._timegrid import concrete_ms, whole_multiple
 from ..params import canonical_field, resolve
-from ..units import to_canonical
+from ..units import RateLike, TimeLike, to_canonical
 
 __all__ = ["BalloonWindkessel", "bold", "bold_times", "BOLD_METHODS"]
 
@@ -84,7 +84,7 @@ class BalloonWindkessel(eqx.Module):
     @classmethod
     def friston2000(cls, rho: float = 0.34, v0: float = 0.02, **kinetics: Any):
         """Classical coefficients ``k1 = 7 rho, k2 = 2, k3 = 2 rho - 0.2`` (Friston 2000)."""
-        return cls(rho=rho, v0=v0, k1=7 * rho, k2=2.0, k3=2 * rho - 0.2, **kinetics)
+        return cls(rho=rho, v0=v0, k1=7 * rho, k2=2.0, k3=2 * rho - 0.2, **kinetics)  # pyright: ignore[reportArgumentType]
 
     @classmethod
     def stephan2007(
@@ -92,9 +92,9 @@ class BalloonWindkessel(eqx.Module):
         rho: float = 0.4,
         v0: float = 0.04,
         epsilon: float = 1.0,
-        te: float | Any = 0.04,
-        nu0: float | Any = 40.3,
-        r0: float | Any = 25.0,
+        te: TimeLike = 0.04,
+        nu0: RateLike = 40.3,
+        r0: RateLike = 25.0,
         *,
         kappa: float | Any = 0.64,
         gamma: float | Any = 0.32,
@@ -119,15 +119,15 @@ class BalloonWindkessel(eqx.Module):
         k1 = 4.3 * nu0 * rho * te
         k2 = epsilon * r0 * rho * te
         return cls(
-            kappa=kappa,
-            gamma=gamma,
-            tau=tau,
-            alpha=alpha,
-            rho=rho,
-            v0=v0,
-            k1=k1,
-            k2=k2,
-            k3=1.0 - epsilon,
+            kappa=kappa,  # pyright: ignore[reportArgumentType]
+            gamma=gamma,  # pyright: ignore[reportArgumentType]
+            tau=tau,  # pyright: ignore[reportArgumentType]
+            alpha=alpha,  # pyright: ignore[reportArgumentType]
+            rho=rho,  # pyright: ignore[reportArgumentType]
+            v0=v0,  # pyright: ignore[reportArgumentType]
+            k1=k1,  # pyright: ignore[reportArgumentType]
+            k2=k2,  # pyright: ignore[reportArgumentType]
+            k3=1.0 - epsilon,  # pyright: ignore[reportArgumentType]
         )
 
     def rest_state(self, nodes: tuple[int, ...] = ()) -> Float[Array, " 4 *nodes"]:
@@ -195,7 +195,7 @@ def _stride(dt: float, tr: float | None) -> int:
     return 1 if tr is None else whole_multiple(tr, dt, "tr")
 
 
-def bold_times(n_steps: int, dt: float | Any, tr: float | Any | None = 2000.0) -> Array:
+def bold_times(n_steps: int, dt: TimeLike, tr: TimeLike | None = 2000.0) -> Array:
     """Times (ms) of the samples `bold` returns for a drive of ``n_steps`` samples.
 
     Drive sample ``i`` sits at ``i * dt`` and drives the step to ``(i + 1) * dt``; the
@@ -227,8 +227,8 @@ def sampled_drive(drive: Any, dt: Any, tr: Any) -> tuple[Array, float, int, int]
 
 
 def bold(    drive: Float[ArrayLike, " time *nodes"],
-    dt: float | Any,
-    tr: float | Any | None = 2000.0,
+    dt: TimeLike,
+    tr: TimeLike | None = 2000.0,
     *,
     hemodynamics: BalloonWindkessel | None = None,
     method: Literal["euler", "symplectic_euler", "heun", "rk4"] = "euler",

@@ -44,9 +44,9 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 from jaxtyping import Array, ArrayLike, Float
 
 from ..units import to_canonical
@@ -109,7 +109,7 @@ def eeg_lead_field(
     elif conductor == "sphere":
         radius = jnp.linalg.norm(r, axis=1)
         rn = radius[:, None]
-        if not isinstance(r, jax.core.Tracer) and not isinstance(r0, jax.core.Tracer):
+        if not isinstance(r, Tracer) and not isinstance(r0, Tracer):
             _check_sphere(np.asarray(radius), np.linalg.norm(np.asarray(r0), axis=1))
         r0_dot_r = jnp.einsum("sk,rk->sr", r, r0)
         denom = rn * dn * (rn * dn + rn**2 - r0_dot_r)

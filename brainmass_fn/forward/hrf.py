@@ -26,11 +26,9 @@ other time in brainmass_fn (or pint quantities).
 kernel, the convolution and the BOLD signal are differentiable in it and in the drive.
 """
 
-from __future__ import annotations
-
 import abc
 import math
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import equinox as eqx
 import jax
@@ -41,7 +39,14 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._timegrid import concrete_ms
 from ..params import canonical_field, resolve
+from ..units import TimeLike
 from .bold import sampled_drive
+
+if TYPE_CHECKING:
+    # equinox's documented workaround: pyright does not see through its re-export
+    from typing import ClassVar as AbstractClassVar
+else:
+    from equinox import AbstractClassVar
 
 __all__ = [
     "AbstractHRF",
@@ -69,7 +74,7 @@ class AbstractHRF(eqx.Module):
     arrays of any shape broadcastable to the nodes (one kernel per region).
     """
 
-    default_length: eqx.AbstractClassVar[float]
+    default_length: AbstractClassVar[float]
 
     @abc.abstractmethod
     def __call__(self, t: Float[Array, " taps *nodes"]) -> Float[Array, " taps *nodes"]:
@@ -145,7 +150,7 @@ class DoubleGammaHRF(AbstractHRF):
     @classmethod
     def glover1999(
         cls, shape_1: float = 6.0, shape_2: float = 13.0, rate: float = 1.0, ratio: float = 0.4
-    ) -> DoubleGammaHRF:
+    ) -> "DoubleGammaHRF":
         r"""TVB's ``MixtureOfGammas`` defaults (Glover 1999): shapes 6 and 13, ratio 0.4.
 
         TVB writes \((\lambda t)^{a-1} e^{-\lambda t} / \Gamma(a)\), the gamma density of
@@ -154,7 +159,7 @@ class DoubleGammaHRF(AbstractHRF):
         \(\lambda\).
         """
         return cls(
-            shape_1=shape_1, scale_1=1.0 / rate, shape_2=shape_2, scale_2=1.0 / rate, ratio=ratio
+            shape_1=shape_1, scale_1=1.0 / rate, shape_2=shape_2, scale_2=1.0 / rate, ratio=ratio  # pyright: ignore[reportArgumentType]
         )
 
     def __call__(self, t: Float[Array, " taps *nodes"]) -> Float[Array, " taps *nodes"]:
@@ -253,8 +258,8 @@ def _n_taps(length: float, dt: float) -> int:
 
 def hrf_kernel(
     hrf: AbstractHRF,
-    dt: float | Any,
-    length: float | Any | None = None,
+    dt: TimeLike,
+    length: TimeLike | None = None,
     *,
     normalise: Literal["sum", "peak"] | None = None,
 ) -> Float[Array, " taps *nodes"]:
@@ -396,11 +401,11 @@ def causal_convolve(
 
 def hrf_bold(
     drive: Float[ArrayLike, " time *nodes"],
-    dt: float | Any,
-    tr: float | Any | None = 2000.0,
+    dt: TimeLike,
+    tr: TimeLike | None = 2000.0,
     *,
     hrf: AbstractHRF | None = None,
-    length: float | Any | None = None,
+    length: TimeLike | None = None,
     normalise: Literal["sum", "peak"] | None = None,
     method: Literal["auto", "direct", "fft"] = "auto",
 ) -> Float[Array, " samples *nodes"]:

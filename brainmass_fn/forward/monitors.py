@@ -12,7 +12,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from .._timegrid import whole_multiple
-from ..units import to_canonical
+from ..units import TimeLike, to_canonical
 
 __all__ = ["subsample", "temporal_average"]
 
@@ -23,7 +23,7 @@ def _ratio(dt: Any, period: Any) -> int:
 
 
 def subsample(
-    x: Float[ArrayLike, " time *nodes"], dt: float | Any, period: float | Any
+    x: Float[ArrayLike, " time *nodes"], dt: TimeLike, period: TimeLike
 ) -> Float[Array, " samples *nodes"]:
     """Keep every ``period / dt``-th sample: samples ``0, k, 2k, ...`` with
     ``k = period / dt``, i.e. times ``t0, t0 + period, ...`` on the trace's grid (for a
@@ -34,7 +34,7 @@ def subsample(
 
 
 def temporal_average(
-    x: Float[ArrayLike, " time *nodes"], dt: float | Any, period: float | Any
+    x: Float[ArrayLike, " time *nodes"], dt: TimeLike, period: TimeLike
 ) -> Float[Array, " samples *nodes"]:
     """Mean over consecutive, non-overlapping blocks of ``period / dt`` samples (TVB's
     ``TemporalAverage``); a trailing partial block is dropped."""

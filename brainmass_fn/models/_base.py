@@ -14,11 +14,9 @@ A node model is an immutable `equinox.Module` whose fields are its parameters
 - ``initial_state(nodes)`` is a sensible default start.
 """
 
-from __future__ import annotations
-
 import abc
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import equinox as eqx
 import jax
@@ -36,13 +34,20 @@ class AbstractNeuralMass(eqx.Module):
     """
 
     # abstract: a subclass that forgets one cannot be instantiated (a ClassVar, a
-    # field or a property fills it)
-    #: names of the state variables, in the order of the state's first axis
-    state_names: eqx.AbstractVar[tuple[str, ...]]
-    #: variables that an external or coupling input is added to
-    input_names: eqx.AbstractVar[tuple[str, ...]]
-    #: variables that a network reads from each node for coupling
-    coupled_names: eqx.AbstractVar[tuple[str, ...]]
+    # field or a property fills it). pyright reads an AbstractVar as a dataclass field
+    # (a required __init__ argument) that a ClassVar may not override, so it is told
+    # the models' usual form, a ClassVar.
+    if TYPE_CHECKING:
+        state_names: ClassVar[tuple[str, ...]]
+        input_names: ClassVar[tuple[str, ...]]
+        coupled_names: ClassVar[tuple[str, ...]]
+    else:
+        #: names of the state variables, in the order of the state's first axis
+        state_names: eqx.AbstractVar[tuple[str, ...]]
+        #: variables that an external or coupling input is added to
+        input_names: eqx.AbstractVar[tuple[str, ...]]
+        #: variables that a network reads from each node for coupling
+        coupled_names: eqx.AbstractVar[tuple[str, ...]]
 
     @abc.abstractmethod
     def vector_field(

@@ -136,7 +136,7 @@ def _info(cls: type[AbstractNeuralMass]) -> ModelInfo:
     params = tuple(
         ParameterInfo(f.name, float(f.default), units[f.name])
         for f in dataclasses.fields(cls)
-        if f.name in units
+        if f.name in units and f.default is not dataclasses.MISSING
     )
     doc = inspect.getdoc(cls) or ""
     return ModelInfo(

@@ -64,7 +64,7 @@ class CoombesByrne(AbstractNeuralMass):
     state_names: ClassVar[tuple[str, ...]] = ("r", "V", "g", "q")
     input_names: ClassVar[tuple[str, ...]] = ("V",)
     coupled_names: ClassVar[tuple[str, ...]] = ("r",)
-    coupling_targets: ClassVar[tuple[str, ...]] = ("V",)
+    coupling_targets: ClassVar[tuple[str, ...]] = ("V",)  # pyright: ignore[reportIncompatibleMethodOverride]
 
     def vector_field(
         self,

@@ -82,8 +82,8 @@ class JansenRit(AbstractNeuralMass):
     input_names: ClassVar[tuple[str, ...]] = ("y4",)
     coupled_names: ClassVar[tuple[str, ...]] = ("y1", "y2")
     #: TVB's network convention: ``S(y1 - y2)`` of the sources into ``y4``
-    coupling_targets: ClassVar[tuple[str, ...]] = ("y4",)  # type: ignore[misc]
-    default_coupling: ClassVar[str] = "sigmoidal_jansen_rit"  # type: ignore[misc]
+    coupling_targets: ClassVar[tuple[str, ...]] = ("y4",)  # pyright: ignore[reportIncompatibleMethodOverride]
+    default_coupling: ClassVar[str] = "sigmoidal_jansen_rit"  # pyright: ignore[reportIncompatibleMethodOverride]
 
     def sigmoid(self, v: Float[Array, " *nodes"]) -> Float[Array, " *nodes"]:
         """The model's potential-to-rate sigmoid ``S(v)``, 1/ms."""

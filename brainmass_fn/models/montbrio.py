@@ -50,7 +50,7 @@ class MontbrioPazoRoxin(AbstractNeuralMass):
     state_names: ClassVar[tuple[str, ...]] = ("r", "v")
     input_names: ClassVar[tuple[str, ...]] = ("r", "v")
     coupled_names: ClassVar[tuple[str, ...]] = ("r",)
-    coupling_targets: ClassVar[tuple[str, ...]] = ("v",)
+    coupling_targets: ClassVar[tuple[str, ...]] = ("v",)  # pyright: ignore[reportIncompatibleMethodOverride]
 
     def vector_field(
         self,

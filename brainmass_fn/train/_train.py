@@ -32,7 +32,7 @@ def _as_key(key: Any) -> PRNGKeyArray:
     if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         return key
     if isinstance(key, (jax.Array, np.ndarray)) and key.shape == (2,) and key.dtype == np.uint32:
-        return jax.random.wrap_key_data(key)
+        return jax.random.wrap_key_data(jnp.asarray(key))
     raise TypeError(
         f"key must be a jax.random key, e.g. jax.random.key(0); got {type(key).__name__}."
     )
@@ -89,7 +89,7 @@ class _Epochs(opt.AbstractTask):
     static: PyTree
     data: tuple
     val_data: tuple | None
-    val_batch_size: int | None
+    val_batch_size: int
     key: PRNGKeyArray
     batch_size: int
     names: list[str]  # the loss and the metrics
@@ -264,7 +264,7 @@ def train(
         )
     if val_data is not None:
         val_data = as_dataset(val_data, "val_data")
-        val_batch_size = _positive_int(val_batch_size or batch_size, "val_batch_size")
+    val_batch_size = _positive_int(val_batch_size or batch_size, "val_batch_size")
     rule, stopping = _stopping_rule(early_stopping)
     if checkpoint is not None:  # before any step: a bad path must not lose the run
         check_output_dir(checkpoint, "checkpoint")

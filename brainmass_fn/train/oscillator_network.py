@@ -270,8 +270,8 @@ def _build(
     ka, kw, kc, ki, ko = jax.random.split(key, 5)
     dtype = jnp.result_type(float)
     node = Hopf(
-        a=Param(jax.random.uniform(ka, (n_nodes,), dtype, *a), *a_bounds),
-        w=Param(jax.random.uniform(kw, (n_nodes,), dtype, *w), *w_bounds),
+        a=Param(jax.random.uniform(ka, (n_nodes,), dtype, *a), *a_bounds),  # pyright: ignore[reportArgumentType]
+        w=Param(jax.random.uniform(kw, (n_nodes,), dtype, *w), *w_bounds),  # pyright: ignore[reportArgumentType]
     )
     return cls(
         node=node,
