@@ -19,31 +19,25 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float
 
+from .network import Network
+
 __all__ = ["fixed_point", "jacobian_eigenvalues"]
 
 
 def _field(model: Any, input: Array) -> Any:
-    from .network import Network
+    """``f(y, args)`` at a constant input: a network's field with undelayed reads."""
+    field = model.undelayed_field if isinstance(model, Network) else model.vector_field
 
-    if isinstance(model, Network):
-        node = model.node
+    def at_rest(y: Array, args: Any) -> Array:
+        return field(jnp.zeros(()), y, input, None)
 
-        def field(y: Array, args: Any) -> Array:
-            drive = jnp.broadcast_to(input, (node.n_input, model.n_nodes))
-            drive = drive + model.coupling_input(model.instant_sum(y), y)
-            return node.vector_field(jnp.zeros(()), y, drive, None)
-
-    else:
-
-        def field(y: Array, args: Any) -> Array:
-            return model.vector_field(jnp.zeros(()), y, input, None)
-
-    return field
+    return at_rest
 
 
 def fixed_point(
@@ -113,8 +107,6 @@ def jacobian_eigenvalues(
     delays. Delays can destabilise it (or not): check a delayed network by
     simulation, e.g. `brainmass_fn.evoked.resting_drift`.
     """
-    import jax
-
     y = jnp.asarray(getattr(y, "y", y), dtype=jnp.result_type(float))
     field = _field(model, jnp.asarray(input, dtype=y.dtype))
     flat = lambda v: field(v.reshape(y.shape), None).reshape(-1)  # noqa: E731

@@ -388,6 +388,14 @@ class Network(AbstractNeuralMass):
                 "This Network has conduction delays, so it has no instantaneous vector field; "
                 "simulate it with solver='euler' or 'heun' (the scan engine carries the history)."
             )
+        return self.undelayed_field(t, state, input, args)
+
+    def undelayed_field(self, t, state, input, args=None):
+        """Right-hand side with every delayed read taken at the current state.
+
+        The vector field of an undelayed network; for a delayed one, the field at a
+        constant history (a fixed point's), used by `brainmass_fn.fixed_point`.
+        """
         drive = jnp.broadcast_to(input, (self.node.n_input, self.n_nodes))
         drive = drive + self.coupling_input(self.instant_sum(state), state)
         return self.node.vector_field(t, state, drive, args)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 import equinox as eqx
 import jax
@@ -35,6 +35,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, PyTree
 
+from ..fit import FitResult
 from ..params import _path_name, is_param, resolve
 
 __all__ = ["Laplace", "laplace"]
@@ -182,7 +183,8 @@ def laplace(
         eigen-spectrum with ``direction(k)`` naming the stiffest and sloppiest
         combinations.
     """
-    params = getattr(params, "params", params) if _is_fit_result(params) else params
+    if isinstance(params, FitResult):
+        params = params.params
     theta, resolved_at, names = _natural_point(params)
     if theta.size == 0:
         raise ValueError("params has no trainable parameter; nothing to approximate.")
@@ -215,10 +217,6 @@ def laplace(
             raise ValueError("prior_std must be > 0 for every parameter.")
         info = info + np.diag(1.0 / s**2)
     return _summarise(np.asarray(theta, dtype=np.float64), info, names, method)
-
-
-def _is_fit_result(x: Any) -> bool:
-    return type(x).__name__ == "FitResult" and hasattr(x, "params")
 
 
 def _summarise(theta: np.ndarray, info: np.ndarray, names: tuple[str, ...], method: str) -> Laplace:
